@@ -1,0 +1,115 @@
+# TrustLens: build, test and package the native-messaging host.
+#
+#   make            build/trustlens-host (release flags, hardened)
+#   make check      install dependencies, build, run every suite; ends with
+#                   one "N passed, N failed" line
+#   make asan       unit + protocol suites under AddressSanitizer + UBSan
+#   make demo       install dependencies, build, show the host at work
+#   make e2e        the browser suite alone (headless Chromium)
+#   make clean      remove everything the build made
+#
+# CI (CI=true) or WERROR=1 turns warnings into errors.
+
+SHELL   := /bin/bash
+CC      ?= cc
+PKGS    := openssl jansson libcurl libpkcs11-helper-1
+BUILD   := build
+
+WARN := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \
+        -Wmissing-prototypes -Wwrite-strings -Wcast-qual -Wundef -Wvla \
+        -Wimplicit-fallthrough
+ifneq ($(filter true 1,$(CI) $(WERROR)),)
+WARN += -Werror
+endif
+
+HARDEN  := -O2 -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fstack-clash-protection \
+           -fcf-protection -fPIE
+HARDEN_LD := -pie -Wl,-z,relro,-z,now,-z,noexecstack
+SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+           -fno-sanitize-recover=all
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+DEFS    := -DOPENSSL_API_COMPAT=30000
+CPPFLAGS_ALL = -I$(BUILD)/gen -Ihost -Ipkcs11 $(DEFS) $(PKG_CFLAGS)
+
+HOST_SRC := $(wildcard host/*.c) $(wildcard pkcs11/*.c)
+LIB_SRC  := $(filter-out host/main.c,$(HOST_SRC))
+UNIT_SRC := $(wildcard tests/unit/*.c)
+HDRS     := $(wildcard host/*.h pkcs11/*.h) $(BUILD)/gen/extids.h
+
+REL_OBJ  := $(patsubst %.c,$(BUILD)/rel/%.o,$(HOST_SRC))
+ASAN_OBJ := $(patsubst %.c,$(BUILD)/asan/%.o,$(HOST_SRC))
+ASAN_LIB := $(filter-out $(BUILD)/asan/host/main.o,$(ASAN_OBJ))
+UNIT_OBJ := $(patsubst %.c,$(BUILD)/asan/%.o,$(UNIT_SRC))
+
+.PHONY: all deps check asan unit protocol e2e js demo clean install bench fuzz deb
+.DELETE_ON_ERROR:
+
+all: $(BUILD)/trustlens-host
+
+deps:
+	@installers/deps-debian.sh
+
+# The caller ids are compiled in from the extension's own manifest.
+$(BUILD)/tools/gen_extids: host/tools/gen_extids.c host/extid.c host/extid.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O1 $(DEFS) $(PKG_CFLAGS) -o $@ host/tools/gen_extids.c host/extid.c $(PKG_LIBS)
+
+$(BUILD)/gen/extids.h: extension-manifest/manifest.json $(BUILD)/tools/gen_extids
+	@mkdir -p $(@D)
+	$(BUILD)/tools/gen_extids $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/rel/%.o: %.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(HARDEN) $(CPPFLAGS_ALL) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/asan/%.o: %.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(SAN) $(CPPFLAGS_ALL) -Itests/unit $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/trustlens-host: $(REL_OBJ)
+	$(CC) $(HARDEN) $(HARDEN_LD) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+
+$(BUILD)/asan/trustlens-host: $(ASAN_OBJ)
+	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+
+$(BUILD)/asan/unit-tests: $(UNIT_OBJ) $(ASAN_LIB)
+	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+
+$(BUILD)/protocol-driver: tests/protocol/driver.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O1 -g $(DEFS) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
+
+# Suites. Each prints "N passed, N failed" last; tests/summary.sh adds them.
+unit: $(BUILD)/asan/unit-tests
+	@mkdir -p $(BUILD)/results
+	@$(BUILD)/asan/unit-tests 2>&1 | tee $(BUILD)/results/unit.log
+
+protocol: $(BUILD)/trustlens-host $(BUILD)/protocol-driver
+	@mkdir -p $(BUILD)/results
+	@$(BUILD)/protocol-driver $(BUILD)/trustlens-host tests/protocol/cases 2>&1 | tee $(BUILD)/results/protocol.log
+
+protocol-asan: $(BUILD)/asan/trustlens-host $(BUILD)/protocol-driver
+	@mkdir -p $(BUILD)/results
+	@ASAN_OPTIONS=detect_leaks=1 $(BUILD)/protocol-driver $(BUILD)/asan/trustlens-host tests/protocol/cases 2>&1 | tee $(BUILD)/results/protocol-asan.log
+
+e2e: $(BUILD)/trustlens-host
+	@mkdir -p $(BUILD)/results
+	@tests/e2e/run.sh 2>&1 | tee $(BUILD)/results/e2e.log
+
+asan:
+	@rm -f $(BUILD)/results/*.log
+	@$(MAKE) --no-print-directory unit protocol-asan; tests/summary.sh $(BUILD)/results
+
+check: deps
+	@rm -rf $(BUILD)/results
+	@$(MAKE) --no-print-directory all $(BUILD)/asan/unit-tests $(BUILD)/asan/trustlens-host $(BUILD)/protocol-driver
+	@-$(MAKE) --no-print-directory -k unit protocol protocol-asan e2e
+	@tests/summary.sh $(BUILD)/results
+
+demo: deps all
+	@tests/demo.sh $(BUILD)/trustlens-host
+
+clean:
+	rm -rf $(BUILD) tests/out
