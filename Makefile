@@ -62,11 +62,13 @@ $(BUILD)/gen/extids.h: extension-manifest/manifest.json $(BUILD)/tools/gen_extid
 
 $(BUILD)/rel/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(HARDEN) $(CPPFLAGS_ALL) $(CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(WARN) $(HARDEN) $(CPPFLAGS_ALL) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/asan/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(SAN) $(CPPFLAGS_ALL) -Itests/unit $(CFLAGS) -c -o $@ $<
+	@echo "  CC/SAN  $<"
+	@$(CC) $(WARN) $(SAN) $(CPPFLAGS_ALL) -Itests/unit $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/trustlens-host: $(REL_OBJ)
 	$(CC) $(HARDEN) $(HARDEN_LD) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
@@ -99,14 +101,16 @@ e2e: $(BUILD)/trustlens-host
 	@tests/e2e/run.sh 2>&1 | tee $(BUILD)/results/e2e.log
 
 asan:
-	@rm -f $(BUILD)/results/*.log
-	@$(MAKE) --no-print-directory unit protocol-asan; tests/summary.sh $(BUILD)/results
+	@rm -rf $(BUILD)/results
+	@$(MAKE) --no-print-directory $(BUILD)/asan/unit-tests $(BUILD)/asan/trustlens-host $(BUILD)/protocol-driver
+	@-$(MAKE) --no-print-directory -k unit protocol-asan
+	@tests/summary.sh $(BUILD)/results unit protocol-asan
 
 check: deps
 	@rm -rf $(BUILD)/results
 	@$(MAKE) --no-print-directory all $(BUILD)/asan/unit-tests $(BUILD)/asan/trustlens-host $(BUILD)/protocol-driver
 	@-$(MAKE) --no-print-directory -k unit protocol protocol-asan e2e
-	@tests/summary.sh $(BUILD)/results
+	@tests/summary.sh $(BUILD)/results unit protocol protocol-asan e2e
 
 demo: deps all
 	@tests/demo.sh $(BUILD)/trustlens-host

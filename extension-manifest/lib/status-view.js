@@ -26,8 +26,10 @@ export function localize(root, getMessage) {
     const text = getMessage(el.dataset.i18nTitle);
     if (text) el.setAttribute('title', text);
   }
-  const lang = getMessage('@@ui_locale');
-  if (lang) root.documentElement.lang = lang.replace('_', '-');
+  // The language of the translation actually used (not @@ui_locale, which
+  // can differ from it): for screen readers and hyphenation.
+  const lang = getMessage('langCode');
+  if (lang) root.documentElement.lang = lang;
 }
 
 /** Asks the background for the host status. */
