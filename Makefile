@@ -117,3 +117,12 @@ demo: deps all
 
 clean:
 	rm -rf $(BUILD) tests/out
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/trustlens/extension
+	install -m 0755 $(BUILD)/trustlens-host $(DESTDIR)$(PREFIX)/bin/trustlens-host
+	install -m 0644 docs/trustlens-host.1 $(DESTDIR)$(PREFIX)/share/man/man1/trustlens-host.1
+	cp -R extension-manifest/. $(DESTDIR)$(PREFIX)/share/trustlens/extension/

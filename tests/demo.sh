@@ -1,0 +1,66 @@
+#!/bin/sh
+# make demo: TrustLens at work, driven exactly as a browser drives it.
+# Builds nothing itself (make demo builds first); needs only coreutils.
+set -eu
+host=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+origin=chrome-extension://npfbfafbeggpjpnhdcidonbfednhhnij/
+
+bold() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+# Writes one native-messaging frame: 32-bit length in native (here
+# little-endian) byte order, then the JSON text.
+frame() {
+	n=$(printf '%s' "$1" | wc -c)
+	printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $((n & 255)) $(((n >> 8) & 255)) \
+	    $(((n >> 16) & 255)) $(((n >> 24) & 255)))"
+	printf '%s' "$1"
+}
+
+# Prints every frame in a file of replies, one per line.
+replies() {
+	f=$1 off=0 size=$(wc -c < "$f")
+	while [ "$off" -lt "$size" ]; do
+		len=$(od -An -tu4 -j "$off" -N4 "$f" | tr -d ' ')
+		tail -c +$((off + 5)) "$f" | head -c "$len"
+		echo
+		off=$((off + 4 + len))
+	done
+}
+
+bold "The host and the libraries it runs with"
+"$host" --version
+
+bold "Registering the host for Chromium (into a scratch directory)"
+"$host" install --browser chromium --manifest-dir "$tmp/NativeMessagingHosts"
+cat "$tmp/NativeMessagingHosts/org.trustlens.host.json"
+
+bold "The extension says hello, as Chromium launches the host"
+echo "> {\"id\":1,\"type\":\"hello\"}"
+frame '{"id":1,"type":"hello"}' | "$host" "$origin" > "$tmp/out"
+replies "$tmp/out"
+
+bold "Two requests in flight at once: replies are matched by id"
+{ frame '{"id":"a","type":"hello"}'; frame '{"id":"b","type":"site","url":"https://www.belgium.be/"}'; } |
+	"$host" "$origin" > "$tmp/out"
+replies "$tmp/out"
+
+bold "A web page cannot use the host: another extension is refused"
+frame '{"id":1,"type":"hello"}' |
+	"$host" chrome-extension://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/ > "$tmp/out" || true
+replies "$tmp/out"
+
+bold "Hostile input: a frame announcing 4 GiB is refused without allocating it"
+printf '\377\377\377\377' | "$host" "$origin" > "$tmp/out" || true
+replies "$tmp/out"
+
+bold "Hostile input: duplicate keys, a JSON string, nesting 10,000 deep"
+{ frame '{"id":1,"id":2,"type":"hello"}'; frame '"hello"'
+  frame "$(head -c 10000 /dev/zero | tr '\0' '[')$(head -c 10000 /dev/zero | tr '\0' ']')"; } |
+	"$host" "$origin" > "$tmp/out"
+replies "$tmp/out"
+
+printf '\nSite identity, mail signatures and eID tokens arrive with their issues;\n'
+printf 'this build serves: '
+"$host" site 2>&1 | tail -n 1 | sed 's/^This build serves: //'
