@@ -3,8 +3,8 @@
 //
 // Each case gets its own directory under tests/out/e2e/: the browser profile
 // (with TMPDIR inside it), the host log, and on failure a screenshot of every
-// open page, the console of the pages and the service worker, and the
-// browser's stderr (which is also the host's). The directory is removed when
+// open page, the console of the pages and the service worker, and
+// Chromium's own log. The directory is removed when
 // the case passes and kept, with its path printed, when it fails.
 //
 // Every process started here is stopped here: the browser through
@@ -149,7 +149,6 @@ export async function withBrowser(name, opts, body) {
   fs.mkdirSync(path.join(profile, 'tmp'), { recursive: true });
 
   const consoleLines = [];
-  const browserLines = [];
   const note = (where, text) => consoleLines.push(`${new Date().toISOString()} [${where}] ${text}`);
 
   let context = null;
@@ -173,13 +172,12 @@ export async function withBrowser(name, opts, body) {
         '--disable-sync',
         `--disable-extensions-except=${EXT}`,
         `--load-extension=${EXT}`,
+        // Chromium's own log (native messaging errors, extension load warnings).
+        '--enable-logging',
+        `--log-file=${path.join(dir, 'chromium.log')}`,
         ...(opts.args ?? []),
       ],
       env: { ...process.env, TMPDIR: path.join(profile, 'tmp'), TRUSTLENS_LOG: hostLog, ...(opts.env ?? {}) },
-      logger: {
-        isEnabled: (loggerName) => loggerName === 'browser',
-        log: (_n, _s, message) => browserLines.push(String(message)),
-      },
     });
     pid = browserPid(profile);
     context.on('console', (m) => note('page', `${m.type()}: ${m.text()}`));
@@ -267,7 +265,6 @@ export async function withBrowser(name, opts, body) {
 
   if (failure) {
     fs.writeFileSync(path.join(dir, 'console.log'), consoleLines.join('\n') + '\n');
-    fs.writeFileSync(path.join(dir, 'browser.log'), browserLines.join('\n') + '\n');
     console.error(`# e2e ${name}: FAILED, evidence kept in ${dir}`);
     throw failure;
   }
