@@ -43,7 +43,7 @@ ASAN_OBJ := $(patsubst %.c,$(BUILD)/asan/%.o,$(HOST_SRC))
 ASAN_LIB := $(filter-out $(BUILD)/asan/host/main.o,$(ASAN_OBJ))
 UNIT_OBJ := $(patsubst %.c,$(BUILD)/asan/%.o,$(UNIT_SRC))
 
-.PHONY: all deps check asan unit protocol e2e js demo clean install bench fuzz deb
+.PHONY: all deps check asan unit protocol protocol-asan e2e demo clean install
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/trustlens-host

@@ -5,6 +5,13 @@
 
 import { STATES } from './host-status.js';
 
+const STATE_KEYS = Object.freeze({
+  missing: 'stateMissing',
+  forbidden: 'stateForbidden',
+  too_old: 'stateTooOld',
+  error: 'stateError',
+});
+
 const REASON_KEYS = Object.freeze({
   missing: 'reasonMissing',
   forbidden: 'reasonForbidden',
@@ -51,6 +58,9 @@ export function renderStatus(doc, status, getMessage) {
   doc.getElementById('host-checking').hidden = true;
   doc.getElementById('host-line').hidden = version === '';
   doc.getElementById('host-version').textContent = version;
+  const stateText = doc.getElementById('host-state-text');
+  stateText.hidden = state === 'ok';
+  stateText.textContent = state === 'ok' ? '' : getMessage(STATE_KEYS[state]);
 
   const help = doc.getElementById('install-help');
   help.hidden = state === 'ok';

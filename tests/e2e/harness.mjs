@@ -2,10 +2,11 @@
 // extension and (when the case installs it) the real trustlens-host.
 //
 // Each case gets its own directory under tests/out/e2e/: the browser profile
-// (with TMPDIR inside it), the host log, and on failure a screenshot of every
-// open page, the console of the pages and the service worker, and
-// Chromium's own log. The directory is removed when
-// the case passes and kept, with its path printed, when it fails.
+// (with TMPDIR inside it), the host log (TRUSTLENS_LOG) and Chromium's own
+// log, plus on failure a screenshot and the text of every open page and the
+// console of the pages and the service worker (console.log). The directory
+// is removed when the case passes and kept, with its path printed, when it
+// fails.
 //
 // Every process started here is stopped here: the browser through
 // context.close(), then by its own PID (read from the profile's
@@ -44,11 +45,13 @@ export function assertHostBinary() {
   }
 }
 
-/** The version printed by `trustlens-host --version` ("trustlens-host X.Y.Z"): its last word. */
+/** The version printed by `trustlens-host --version`: the last word of its
+ *  "trustlens-host X.Y.Z" line (more lines may follow: protocol, libraries). */
 export function hostVersion() {
   assertHostBinary();
-  const out = execFileSync(HOST, ['--version'], { encoding: 'utf8', timeout: 10000 }).trim();
-  const version = out.split(/\s+/).pop();
+  const out = execFileSync(HOST, ['--version'], { encoding: 'utf8', timeout: 10000 });
+  const line = out.split('\n').find((l) => /^trustlens-host\s/.test(l)) ?? '';
+  const version = line.trim().split(/\s+/).pop();
   if (!/^\d+\.\d+\.\d+/.test(version ?? '')) throw new Error(`unexpected --version output: ${JSON.stringify(out)}`);
   return version;
 }

@@ -37,6 +37,7 @@ async function statusOf(tab) {
       helpVisible: !!help && !help.hidden && help.getClientRects().length > 0,
       helpText: help?.innerText ?? '',
       reason: document.querySelector('#install-reason').textContent,
+      stateText: document.querySelector('#host-state-text').textContent,
       error: document.querySelector('#host-error').textContent,
     };
   });
@@ -118,6 +119,8 @@ test('host missing: the popup explains how to install it', async () => {
     assert.equal(s.helpVisible, true);
     assert.equal(await tab.isVisible('#install-help'), true);
     assert.equal(s.reason, en.reasonMissing.message);
+    assert.equal(s.stateText, en.stateMissing.message);
+    assert.ok(await tab.isVisible('#host-state'), '#host-state is not visible');
     assert.match(s.helpText, /trustlens-host install --user/);
     assert.match(s.helpText, /Debian/);
     assert.equal(s.version, '');
@@ -131,6 +134,7 @@ test('host missing, Dutch browser: the explanation is in Dutch', async () => {
     const s = await statusOf(tab);
     assert.equal(s.state, 'missing');
     assert.equal(s.reason, nl.reasonMissing.message);
+    assert.equal(s.stateText, nl.stateMissing.message);
     assert.match(s.helpText, new RegExp(nl.installUser.message));
     assert.match(s.helpText, /trustlens-host install --user/);
     assert.equal(await tab.evaluate(() => document.documentElement.lang), 'nl');

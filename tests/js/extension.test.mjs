@@ -109,8 +109,8 @@ test('every message key used by the pages and scripts exists, and every message 
   for (const f of jsFiles) {
     const src = readFileSync(f, 'utf8');
     for (const m of src.matchAll(/\b(?:t|getMessage)\(\s*'(\w+)'/g)) used.add(m[1]);
-    // keys picked from a table, e.g. REASON_KEYS
-    for (const m of src.matchAll(/:\s*'((?:reason)\w+)'/g)) used.add(m[1]);
+    // keys picked from a table: STATE_KEYS, REASON_KEYS
+    for (const m of src.matchAll(/:\s*'((?:reason|state)[A-Z]\w*)'/g)) used.add(m[1]);
   }
   for (const m of JSON.stringify(manifest).matchAll(/__MSG_(\w+)__/g)) used.add(m[1]);
   for (const key of used) assert.ok(messages.en[key], `"${key}" is used but not in _locales/en`);
@@ -134,7 +134,7 @@ test('pages build no HTML from strings and have no inline script', () => {
 test('the popup and options pages carry the elements the status view fills', () => {
   for (const page of ['popup.html', 'options.html']) {
     const src = readFileSync(join(EXT, page), 'utf8');
-    for (const id of ['host-state', 'host-checking', 'host-line', 'host-version', 'install-help', 'install-reason', 'host-error']) {
+    for (const id of ['host-state', 'host-checking', 'host-line', 'host-state-text', 'host-version', 'install-help', 'install-reason', 'host-error']) {
       assert.match(src, new RegExp(`id="${id}"`), `${page} lacks #${id}`);
     }
     assert.match(src, /<code>trustlens-host install --user<\/code>/, `${page} lacks the install command`);
