@@ -33,7 +33,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 DEFS    := -DOPENSSL_API_COMPAT=30000
 CPPFLAGS_ALL = -I$(BUILD)/gen -Ihost -Ipkcs11 $(DEFS) $(PKG_CFLAGS)
 
-HOST_SRC := $(wildcard host/*.c) $(wildcard pkcs11/*.c)
+HOST_SRC := $(wildcard host/*.c) $(wildcard pkcs11/*.c) $(BUILD)/gen/webpki_data.c
 LIB_SRC  := $(filter-out host/main.c,$(HOST_SRC))
 UNIT_SRC := $(wildcard tests/unit/*.c)
 HDRS     := $(wildcard host/*.h pkcs11/*.h) $(BUILD)/gen/extids.h
@@ -59,6 +59,27 @@ $(BUILD)/tools/gen_extids: host/tools/gen_extids.c host/extid.c host/extid.h
 $(BUILD)/gen/extids.h: extension-manifest/manifest.json $(BUILD)/tools/gen_extids
 	@mkdir -p $(@D)
 	$(BUILD)/tools/gen_extids $< > $@.tmp && mv $@.tmp $@
+
+WEBPKI  := data/webpki/chrome-root-store.json data/webpki/ev-roots.json data/webpki/ct-log-list.json
+
+$(BUILD)/tools/gen_webpki: host/tools/gen_webpki.c host/config.c host/config.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O1 $(DEFS) $(PKG_CFLAGS) -o $@ host/tools/gen_webpki.c host/config.c $(PKG_LIBS)
+
+# The EV table, EU Trusted List flags and CT logs, from data/webpki/.
+$(BUILD)/gen/webpki_data.c: $(WEBPKI) $(BUILD)/tools/gen_webpki
+	@mkdir -p $(@D)
+	$(BUILD)/tools/gen_webpki $(WEBPKI) > $@.tmp 2> $(BUILD)/gen/ev-disagreements.txt && mv $@.tmp $@
+
+$(BUILD)/rel/$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(CC) $(HARDEN) $(CPPFLAGS_ALL) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/asan/$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(@D)
+	@echo "  CC/SAN  $<"
+	@$(CC) $(SAN) $(CPPFLAGS_ALL) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/rel/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
