@@ -12,7 +12,7 @@
 
 SHELL   := /bin/bash
 CC      ?= cc
-PKGS    := openssl jansson libcurl libpkcs11-helper-1
+PKGS    := openssl jansson libcurl libpkcs11-helper-1 sqlite3
 BUILD   := build
 
 WARN := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \

@@ -471,6 +471,39 @@ apply_file_key(struct config *cfg, const char *key, json_t *v, char *errbuf,
 		cfg->workers = (unsigned)u;
 		return 0;
 	}
+	if (strcmp(key, "ocsp_fetch") == 0) {
+		if (!json_is_boolean(v))
+			return fail(errbuf, errlen, "%s must be true or false", what);
+		cfg->ocsp_fetch = json_is_true(v);
+		return 0;
+	}
+	if (strcmp(key, "revocation_unknown") == 0) {
+		if (!json_is_string(v) || (strcmp(json_string_value(v), "trusted") != 0 &&
+		    strcmp(json_string_value(v), "caution") != 0))
+			return fail(errbuf, errlen, "%s must be \"trusted\" or \"caution\"",
+			    what);
+		cfg->revocation_unknown_caution =
+		    strcmp(json_string_value(v), "caution") == 0;
+		return 0;
+	}
+	if (strcmp(key, "cache_ttl_s") == 0) {
+		if (json_uint(v, 0, 7 * 86400, &u, what, errbuf, errlen) < 0)
+			return -1;
+		cfg->cache_ttl_s = (unsigned)u;
+		return 0;
+	}
+	if (strcmp(key, "cache_max_entries") == 0) {
+		if (json_uint(v, 0, 1000000, &u, what, errbuf, errlen) < 0)
+			return -1;
+		cfg->cache_max_entries = (unsigned)u;
+		return 0;
+	}
+	if (strcmp(key, "sites_max") == 0) {
+		if (json_uint(v, 1, 2000, &u, what, errbuf, errlen) < 0)
+			return -1;
+		cfg->sites_max = (unsigned)u;
+		return 0;
+	}
 	return fail(errbuf, errlen, "%s: unknown setting \"%.64s\"", cfg->file, key);
 }
 
@@ -613,6 +646,9 @@ config_defaults(void)
 	cfg->timeout_ms = CONFIG_DEFAULT_TIMEOUT_MS;
 	cfg->connect_timeout_ms = CONFIG_DEFAULT_CONNECT_TIMEOUT_MS;
 	cfg->workers = CONFIG_DEFAULT_WORKERS;
+	cfg->cache_ttl_s = CONFIG_DEFAULT_CACHE_TTL_S;
+	cfg->cache_max_entries = CONFIG_DEFAULT_CACHE_MAX;
+	cfg->sites_max = CONFIG_DEFAULT_SITES_MAX;
 	return cfg;
 }
 

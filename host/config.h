@@ -53,6 +53,12 @@ struct config {
 	unsigned timeout_ms;     /* "timeout_ms": per network operation */
 	unsigned connect_timeout_ms; /* "connect_timeout_ms" */
 	unsigned workers;        /* "workers": concurrent requests */
+	int ocsp_fetch;          /* "ocsp_fetch": ask OCSP responders (tells
+	                            the CA which sites the user visits) */
+	int revocation_unknown_caution; /* "revocation_unknown": "caution" */
+	unsigned cache_ttl_s;    /* "cache_ttl_s": verdict lifetime */
+	unsigned cache_max_entries; /* "cache_max_entries" */
+	unsigned sites_max;      /* "sites_max": distinct hosts per `sites` */
 
 	/* Set only on the fallback configuration the host runs with when the
 	 * real one could not be loaded: every request but hello then fails
@@ -64,6 +70,9 @@ struct config {
 #define CONFIG_DEFAULT_TIMEOUT_MS 10000u
 #define CONFIG_DEFAULT_CONNECT_TIMEOUT_MS 5000u
 #define CONFIG_DEFAULT_WORKERS 8u
+#define CONFIG_DEFAULT_CACHE_TTL_S 3600u
+#define CONFIG_DEFAULT_CACHE_MAX 20000u
+#define CONFIG_DEFAULT_SITES_MAX 500u
 
 /* Reads the configuration from the file and the environment. *out is NULL on
  * entry and assigned only on success. On failure returns -1 with one

@@ -9,9 +9,9 @@ set -eu
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 
-build_pkgs="build-essential pkg-config libssl-dev libjansson-dev libcurl4-openssl-dev
+build_pkgs="build-essential pkg-config libssl-dev libjansson-dev libcurl4-openssl-dev libsqlite3-dev
 libpkcs11-helper1-dev openssl"
-test_pkgs="softhsm2 opensc faketime chromium nodejs npm ca-certificates"
+test_pkgs="softhsm2 opensc faketime chromium nodejs npm ca-certificates python3"
 
 want=$build_pkgs
 [ "${1:-}" = "--build" ] || want="$want $test_pkgs"

@@ -1,0 +1,652 @@
+/*
+ * site: see site.h.
+ *
+ * Hostile input: URLs from any web page (through the extension), chains
+ * from the browser, and everything a server or a CA's CRL/OCSP endpoint
+ * sends. Limits: SITE_URLS_MAX URLs and cfg->sites_max distinct hosts per
+ * `sites`, FETCH_CHAIN_MAX certificates of at most FETCH_CERT_MAX bytes per
+ * chain, SITE_CRL_MAX bytes of CRL, SITE_OCSP_MAX of OCSP response.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache.h"
+#include "classify.h"
+#include "cli.h"
+#include "config.h"
+#include "ct.h"
+#include "fetch.h"
+#include "log.h"
+#include "revocation.h"
+#include "site.h"
+#include "verdict.h"
+
+struct site_ctx {
+	const struct config *cfg;
+	struct site_trust *trust;
+	struct cache *cache;
+};
+
+static pthread_mutex_t ctx_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct site_ctx *shared_ctx;
+static char ctx_error[320];
+
+/* The process-wide context, made on first use. NULL with the reason in
+ * ctx_error when the trust configuration cannot be loaded. */
+static struct site_ctx *
+site_context(const struct config *cfg)
+{
+	struct site_ctx *c = NULL;
+	char err[256];
+
+	pthread_mutex_lock(&ctx_lock);
+	if (shared_ctx != NULL) {
+		c = shared_ctx;
+		goto out;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		snprintf(ctx_error, sizeof(ctx_error), "Out of memory.");
+		goto out;
+	}
+	c->cfg = cfg;
+	if (fetch_global_init() != 0 || ct_init() != 0 ||
+	    site_trust_load(cfg, &c->trust, err, sizeof(err)) != 0) {
+		snprintf(ctx_error, sizeof(ctx_error), "The trust configuration is invalid: %s.",
+		    c->trust == NULL ? err : "initialisation failed");
+		site_trust_free(c->trust);
+		free(c);
+		c = NULL;
+		goto out;
+	}
+	c->cache = cache_open(cfg);
+	shared_ctx = c;
+out:
+	pthread_mutex_unlock(&ctx_lock);
+	return c;
+}
+
+void
+site_shutdown(void)
+{
+	pthread_mutex_lock(&ctx_lock);
+	if (shared_ctx != NULL) {
+		cache_close(shared_ctx->cache);
+		site_trust_free(shared_ctx->trust);
+		free(shared_ctx);
+		shared_ctx = NULL;
+	}
+	pthread_mutex_unlock(&ctx_lock);
+}
+
+static int
+cancelled(const atomic_int *cancel)
+{
+	return cancel != NULL && atomic_load(cancel) != 0;
+}
+
+/* CRL for leaf: from the cache, else fetched. */
+static enum revocation_status
+check_crl(struct site_ctx *c, const char *url, X509 *leaf, X509 *issuer, time_t now,
+    const atomic_int *cancel, const char **detail)
+{
+	unsigned char *data = NULL;
+	size_t len = 0;
+	time_t next = 0;
+	enum revocation_status st;
+	char err[256];
+	int from_cache;
+
+	from_cache = cache_get_blob(c->cache, url, now, &data, &len);
+	if (!from_cache && fetch_http(c->cfg, url, NULL, NULL, 0, SITE_CRL_MAX, cancel,
+	    &data, &len, err, sizeof(err)) != TL_OK) {
+		log_msg("revocation: CRL not fetched");
+		*detail = "crl_unavailable";
+		return REVOCATION_UNKNOWN;
+	}
+	st = revocation_check_crl(data, len, leaf, issuer, now, &next, detail);
+	if (!from_cache && st != REVOCATION_UNKNOWN && next > now)
+		cache_put_blob(c->cache, url, data, len, next, now);
+	free(data);
+	return st;
+}
+
+static enum revocation_status
+check_ocsp_online(struct site_ctx *c, const char *url, X509 *leaf, X509 *issuer,
+    STACK_OF(X509) *chain, time_t now, const atomic_int *cancel, const char **detail)
+{
+	unsigned char *req = NULL, *resp = NULL;
+	size_t req_len = 0, resp_len = 0;
+	time_t next = 0;
+	enum revocation_status st = REVOCATION_UNKNOWN;
+	char err[256];
+
+	*detail = "ocsp_unavailable";
+	if (revocation_ocsp_request(leaf, issuer, &req, &req_len) != 0)
+		goto out;
+	if (fetch_http(c->cfg, url, "application/ocsp-request", req, req_len,
+	    SITE_OCSP_MAX, cancel, &resp, &resp_len, err, sizeof(err)) != TL_OK)
+		goto out;
+	*detail = NULL;
+	st = revocation_check_ocsp(resp, resp_len, leaf, issuer, chain,
+	    site_trust_store(c->trust), now, &next, detail);
+out:
+	free(req);
+	free(resp);
+	return st;
+}
+
+/* Staple first; then the CRL; then OCSP over HTTP where configured (it
+ * tells the CA which site the user visits). Unknown never upgrades. */
+static void
+check_revocation(struct site_ctx *c, STACK_OF(X509) *chain, const unsigned char *staple,
+    size_t staple_len, time_t now, const atomic_int *cancel, struct site_verdict *v)
+{
+	X509 *leaf = sk_X509_value(chain, 0);
+	X509 *issuer = sk_X509_num(chain) > 1 ? sk_X509_value(chain, 1) : leaf;
+	enum revocation_status st = REVOCATION_NOT_CHECKED;
+	const char *detail = NULL;
+	time_t next = 0;
+	char *crl = NULL, *ocsp = NULL;
+
+	if (staple != NULL) {
+		st = revocation_check_ocsp(staple, staple_len, leaf, issuer, chain,
+		    site_trust_store(c->trust), now, &next, &detail);
+		if (st == REVOCATION_GOOD || st == REVOCATION_REVOKED)
+			goto done;
+	}
+	if (cancelled(cancel))
+		goto done;
+	crl = revocation_crl_url(leaf);
+	ocsp = revocation_ocsp_url(leaf);
+	if (crl != NULL) {
+		st = check_crl(c, crl, leaf, issuer, now, cancel, &detail);
+		if (st == REVOCATION_GOOD || st == REVOCATION_REVOKED)
+			goto done;
+	}
+	if (ocsp != NULL && c->cfg->ocsp_fetch) {
+		st = check_ocsp_online(c, ocsp, leaf, issuer, chain, now, cancel, &detail);
+	} else if (ocsp != NULL && crl == NULL && staple == NULL) {
+		st = REVOCATION_NOT_CHECKED; /* only OCSP, and not allowed to ask */
+		detail = "ocsp_not_configured";
+	}
+done:
+	v->revocation = st;
+	if (st == REVOCATION_UNKNOWN) {
+		site_verdict_add_reason(v, REASON_REVOCATION_UNKNOWN);
+		v->revocation_detail = detail;
+	} else if (st == REVOCATION_NOT_CHECKED) {
+		v->revocation_detail = detail;
+	}
+	free(crl);
+	free(ocsp);
+}
+
+/* Classification, revocation and CT for a chain; fills v. */
+static void
+evaluate_chain(struct site_ctx *c, const char *host, STACK_OF(X509) *sent,
+    const unsigned char *staple, size_t staple_len, time_t now,
+    const atomic_int *cancel, struct site_verdict *v)
+{
+	STACK_OF(X509) *verified = NULL;
+
+	classify_chain(c->trust, host, sent, now, v, &verified);
+	if (v->valid && verified != NULL) {
+		check_revocation(c, verified, staple, staple_len, now, cancel, v);
+		if (sk_X509_num(verified) > 1 &&
+		    ct_check(sk_X509_value(verified, 0), sk_X509_value(verified, 1), staple,
+		    staple_len, now, &v->ct) == 0 && v->public_root && v->ct.valid == 0 &&
+		    (v->level == LEVEL_EV || v->level == LEVEL_QWAC))
+			site_verdict_add_reason(v, REASON_NO_VALID_SCTS);
+	}
+	site_verdict_finish(v, c->cfg->revocation_unknown_caution);
+	v->checked_at = now;
+	sk_X509_pop_free(verified, X509_free);
+}
+
+static json_t *
+error_entry(const char *host, unsigned port, enum tl_status st, const char *message)
+{
+	json_t *o = json_pack("{s:{s:s, s:s}}", "error", "code", status_code(st),
+	    "message", message);
+
+	if (o != NULL && host != NULL) {
+		json_object_set_new(o, "host", json_string(host));
+		json_object_set_new(o, "port", json_integer(port));
+	}
+	return o;
+}
+
+/* One verdict for a parsed URL. On TL_OK *out is the verdict JSON. */
+static enum tl_status
+site_check(struct site_ctx *c, const struct fetch_url *u, const atomic_int *cancel,
+    json_t **out, char *err, size_t errlen)
+{
+	struct site_verdict v;
+	struct fetch_tls tls;
+	time_t now = config_now(c->cfg), expires;
+	enum tl_status st;
+	json_t *j;
+
+	*out = NULL;
+	if (cache_get_verdict(c->cache, u->host, u->port, now, &j)) {
+		json_object_set_new(j, "cached", json_true());
+		*out = j;
+		return TL_OK;
+	}
+	site_verdict_init(&v, u->host, u->port);
+	if (strcmp(u->scheme, "https") != 0) {
+		/* Plain HTTP proves nothing about who is behind the site. */
+		site_verdict_add_reason(&v, REASON_NO_TLS);
+		site_verdict_finish(&v, 0);
+		*out = site_verdict_json(&v);
+		return *out != NULL ? TL_OK : TL_INTERNAL;
+	}
+	st = fetch_tls_handshake(c->cfg, u->host, u->port, cancel, &tls, err, errlen);
+	if (st != TL_OK)
+		return st;
+	evaluate_chain(c, u->host, tls.sent, tls.staple, tls.staple_len, now, cancel, &v);
+	fetch_tls_clear(&tls);
+	j = site_verdict_json(&v);
+	if (j == NULL) {
+		snprintf(err, errlen, "Out of memory.");
+		return TL_INTERNAL;
+	}
+	expires = now + (time_t)c->cfg->cache_ttl_s;
+	if (v.valid && v.not_after != 0 && v.not_after < expires)
+		expires = v.not_after;
+	cache_put_verdict(c->cache, u->host, u->port, j, expires, now);
+	*out = j;
+	return TL_OK;
+}
+
+int
+site_handle_site(struct tl_call *call)
+{
+	json_t *url = json_object_get(call->request, "url");
+	struct site_ctx *c;
+	struct fetch_url u;
+	char err[256];
+	enum tl_status st;
+
+	if (!json_is_string(url))
+		return call_fail(call, TL_BAD_REQUEST, "A site request needs a url string.");
+	if (fetch_parse_url(json_string_value(url), &u, err, sizeof(err)) != TL_OK)
+		return call_fail(call, TL_BAD_URL, "%s", err);
+	c = site_context(call->cfg);
+	if (c == NULL)
+		return call_fail(call, TL_INTERNAL, "%s", ctx_error);
+	st = site_check(c, &u, call->cancel, &call->result, err, sizeof(err));
+	if (st != TL_OK)
+		return call_fail(call, st, "%s", err);
+	return 0;
+}
+
+struct sites_job {
+	struct site_ctx *ctx;
+	const atomic_int *cancel;
+	struct fetch_url *hosts;
+	json_t **results;
+	size_t n;
+	atomic_size_t next;
+};
+
+static void *
+sites_worker(void *arg)
+{
+	struct sites_job *job = arg;
+	size_t i;
+	char err[256];
+	enum tl_status st;
+	json_t *j;
+
+	for (;;) {
+		i = atomic_fetch_add(&job->next, 1);
+		if (i >= job->n)
+			return NULL;
+		err[0] = '\0';
+		st = site_check(job->ctx, &job->hosts[i], job->cancel, &j, err, sizeof(err));
+		job->results[i] = st == TL_OK ? j :
+		    error_entry(job->hosts[i].host, job->hosts[i].port, st, err);
+	}
+}
+
+int
+site_handle_sites(struct tl_call *call)
+{
+	json_t *urls = json_object_get(call->request, "urls"), *v, *out = NULL, *arr;
+	struct sites_job job;
+	pthread_t threads[SITE_FANOUT];
+	size_t i, j, nthreads = 0, started = 0;
+	struct fetch_url u;
+	char err[256];
+	int rc = -1;
+
+	memset(&job, 0, sizeof(job));
+	if (!json_is_array(urls) || json_array_size(urls) == 0 ||
+	    json_array_size(urls) > SITE_URLS_MAX)
+		return call_fail(call, TL_BAD_REQUEST,
+		    "A sites request needs urls: an array of 1 to %d strings.", SITE_URLS_MAX);
+	job.ctx = site_context(call->cfg);
+	if (job.ctx == NULL)
+		return call_fail(call, TL_INTERNAL, "%s", ctx_error);
+	job.cancel = call->cancel;
+	job.hosts = calloc(json_array_size(urls), sizeof(*job.hosts));
+	job.results = calloc(json_array_size(urls), sizeof(*job.results));
+	arr = json_array();
+	if (job.hosts == NULL || job.results == NULL || arr == NULL) {
+		call_fail(call, TL_INTERNAL, "Out of memory.");
+		goto out;
+	}
+	/* Distinct scheme://host:port, in order of first appearance. */
+	json_array_foreach(urls, i, v) {
+		if (!json_is_string(v)) {
+			call_fail(call, TL_BAD_REQUEST, "Every url must be a string.");
+			goto out;
+		}
+		if (fetch_parse_url(json_string_value(v), &u, err, sizeof(err)) != TL_OK) {
+			json_t *e = error_entry(NULL, 0, TL_BAD_URL, err);
+			json_object_set_new(e, "index", json_integer((json_int_t)i));
+			json_array_append_new(arr, e);
+			continue;
+		}
+		for (j = 0; j < job.n; j++) {
+			if (job.hosts[j].port == u.port && strcmp(job.hosts[j].host, u.host) == 0 &&
+			    strcmp(job.hosts[j].scheme, u.scheme) == 0)
+				break;
+		}
+		if (j < job.n)
+			continue;
+		if (job.n == call->cfg->sites_max) {
+			call_fail(call, TL_TOO_LARGE,
+			    "A sites request may name at most %u distinct sites.",
+			    call->cfg->sites_max);
+			goto out;
+		}
+		job.hosts[job.n++] = u;
+	}
+	atomic_init(&job.next, 0);
+	nthreads = job.n < SITE_FANOUT ? job.n : SITE_FANOUT;
+	for (i = 0; i < nthreads; i++) {
+		if (pthread_create(&threads[i], NULL, sites_worker, &job) != 0)
+			break;
+		started++;
+	}
+	if (started == 0 && job.n > 0)
+		sites_worker(&job);
+	for (i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	for (i = 0; i < job.n; i++) {
+		if (job.results[i] == NULL) {
+			call_fail(call, TL_INTERNAL, "Out of memory.");
+			goto out;
+		}
+		json_array_append(arr, job.results[i]);
+	}
+	out = json_pack("{s:O}", "verdicts", arr);
+	if (out == NULL) {
+		call_fail(call, TL_INTERNAL, "Out of memory.");
+		goto out;
+	}
+	call->result = out;
+	rc = 0;
+out:
+	for (i = 0; job.results != NULL && i < job.n; i++)
+		json_decref(job.results[i]);
+	free(job.results);
+	free(job.hosts);
+	json_decref(arr);
+	return rc;
+}
+
+/* Decodes one base64 DER certificate, strictly. */
+static X509 *
+decode_cert(const char *b64)
+{
+	size_t n = strlen(b64), pad = 0;
+	unsigned char *der;
+	const unsigned char *p;
+	X509 *x = NULL;
+	int len;
+
+	if (n == 0 || n % 4 != 0 || n > (FETCH_CERT_MAX / 3 + 1) * 4)
+		return NULL;
+	der = malloc(n / 4 * 3 + 1);
+	if (der == NULL)
+		return NULL;
+	if (b64[n - 1] == '=')
+		pad++;
+	if (b64[n - 2] == '=')
+		pad++;
+	len = EVP_DecodeBlock(der, (const unsigned char *)b64, (int)n);
+	if (len >= (int)pad) {
+		len -= (int)pad;
+		p = der;
+		x = d2i_X509(NULL, &p, len);
+		if (x != NULL && p != der + len) {
+			X509_free(x); /* trailing bytes: not one certificate */
+			x = NULL;
+		}
+	}
+	free(der);
+	ERR_clear_error();
+	return x;
+}
+
+int
+site_handle_chain(struct tl_call *call)
+{
+	json_t *host = json_object_get(call->request, "host");
+	json_t *chain = json_object_get(call->request, "chain");
+	json_t *port = json_object_get(call->request, "port"), *v;
+	STACK_OF(X509) *sent = NULL;
+	struct site_ctx *c;
+	struct site_verdict verdict;
+	struct fetch_url u;
+	char url[FETCH_HOST_MAX + 32], err[256];
+	X509 *x;
+	size_t i;
+	int rc = -1;
+
+	if (!json_is_string(host) || json_string_length(host) > FETCH_HOST_MAX ||
+	    strpbrk(json_string_value(host), "/@?#\\ ") != NULL)
+		return call_fail(call, TL_BAD_REQUEST, "A chain request needs a host name.");
+	if (port != NULL && (!json_is_integer(port) || json_integer_value(port) < 1 ||
+	    json_integer_value(port) > 65535))
+		return call_fail(call, TL_BAD_REQUEST, "The port must be 1 to 65535.");
+	if (!json_is_array(chain) || json_array_size(chain) == 0 ||
+	    json_array_size(chain) > FETCH_CHAIN_MAX)
+		return call_fail(call, TL_BAD_REQUEST,
+		    "A chain request needs 1 to %d base64 DER certificates.", FETCH_CHAIN_MAX);
+	snprintf(url, sizeof(url), strchr(json_string_value(host), ':') != NULL ?
+	    "https://[%s]/" : "https://%s/", json_string_value(host));
+	if (fetch_parse_url(url, &u, err, sizeof(err)) != TL_OK)
+		return call_fail(call, TL_BAD_REQUEST, "The host is not a valid host name.");
+	c = site_context(call->cfg);
+	if (c == NULL)
+		return call_fail(call, TL_INTERNAL, "%s", ctx_error);
+	sent = sk_X509_new_null();
+	if (sent == NULL)
+		return call_fail(call, TL_INTERNAL, "Out of memory.");
+	json_array_foreach(chain, i, v) {
+		x = json_is_string(v) ? decode_cert(json_string_value(v)) : NULL;
+		if (x == NULL || !sk_X509_push(sent, x)) {
+			X509_free(x);
+			call_fail(call, TL_BAD_REQUEST,
+			    "Certificate %zu of the chain is not base64 DER.", i);
+			goto out;
+		}
+	}
+	site_verdict_init(&verdict, u.host, port != NULL ? (unsigned)json_integer_value(port) :
+	    443);
+	evaluate_chain(c, u.host, sent, NULL, 0, config_now(call->cfg), call->cancel,
+	    &verdict);
+	call->result = site_verdict_json(&verdict);
+	if (call->result == NULL) {
+		call_fail(call, TL_INTERNAL, "Out of memory.");
+		goto out;
+	}
+	rc = 0;
+out:
+	sk_X509_pop_free(sent, X509_free);
+	return rc;
+}
+
+static const char *
+level_words(const char *level)
+{
+	static const struct {
+		const char *level, *words;
+	} t[] = {
+		{ "qwac", "QWAC: qualified website certificate (eIDAS)" },
+		{ "ev", "EV: extended validation of the organisation" },
+		{ "ov", "OV: organisation validated" },
+		{ "iv", "IV: individual validated" },
+		{ "dv", "DV: only control of the domain was checked" },
+		{ "unknown", "no identity policy in the certificate" },
+		{ "none", "no proven identity" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (strcmp(t[i].level, level) == 0)
+			return t[i].words;
+	}
+	return level;
+}
+
+static const char *
+jstr(json_t *o, const char *k1, const char *k2)
+{
+	json_t *v = json_object_get(o, k1);
+
+	if (k2 != NULL)
+		v = json_object_get(v, k2);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* A verdict for people: who is proven to be behind the site, and why not
+ * more. */
+static void
+print_verdict(json_t *v)
+{
+	const char *org = jstr(v, "identity", "organization");
+	const char *ent = jstr(v, "identity", "enterprise_number");
+	json_t *reasons = json_object_get(v, "reasons"), *r;
+	size_t i;
+
+	printf("%s:%lld\n", jstr(v, "host", NULL),
+	    (long long)json_integer_value(json_object_get(v, "port")));
+	printf("  verdict:      %s\n", jstr(v, "verdict", NULL));
+	printf("  level:        %s\n", level_words(jstr(v, "level", NULL)));
+	if (org != NULL) {
+		printf("  proven:       %s", org);
+		if (jstr(v, "identity", "country") != NULL)
+			printf(" (%s)", jstr(v, "identity", "country"));
+		printf("\n");
+	} else {
+		printf("  proven:       nobody: the certificate names no organisation\n");
+	}
+	if (ent != NULL)
+		printf("  enterprise:   %s (Belgian enterprise number, check digits valid)\n", ent);
+	if (jstr(v, "identity", "jurisdiction_country") != NULL)
+		printf("  jurisdiction: %s\n", jstr(v, "identity", "jurisdiction_country"));
+	if (jstr(v, "issuer", "organization") != NULL || jstr(v, "issuer", "common_name") != NULL)
+		printf("  issued by:    %s%s%s\n",
+		    jstr(v, "issuer", "common_name") ? jstr(v, "issuer", "common_name") : "",
+		    jstr(v, "issuer", "organization") ? ", " : "",
+		    jstr(v, "issuer", "organization") ? jstr(v, "issuer", "organization") : "");
+	if (jstr(v, "not_after", NULL) != NULL)
+		printf("  valid until:  %s\n", jstr(v, "not_after", NULL));
+	printf("  revocation:   %s\n", jstr(v, "revocation", NULL));
+	printf("  CT:           %lld SCTs, %lld valid\n",
+	    (long long)json_integer_value(json_object_get(json_object_get(v, "ct"), "scts")),
+	    (long long)json_integer_value(json_object_get(json_object_get(v, "ct"), "valid")));
+	printf("  reasons:     ");
+	if (json_array_size(reasons) == 0)
+		printf(" none");
+	json_array_foreach(reasons, i, r)
+		printf(" %s", json_string_value(r));
+	printf("\n");
+	if (json_is_true(json_object_get(v, "cached")))
+		printf("  (from the cache)\n");
+}
+
+int
+site_cli(int argc, char **argv)
+{
+	struct config *cfg = NULL;
+	struct site_ctx *c;
+	struct fetch_url u;
+	const char *url = NULL;
+	char err[512];
+	json_t *v = NULL;
+	enum tl_status st;
+	int i, as_json = 0, rc = CLI_FAILED;
+
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			as_json = 1;
+		else if (url == NULL && argv[i][0] != '-')
+			url = argv[i];
+		else {
+			fprintf(stderr, "usage: trustlens-host site URL [--json]\n");
+			return CLI_USAGE;
+		}
+	}
+	if (url == NULL) {
+		fprintf(stderr, "usage: trustlens-host site URL [--json]\n");
+		return CLI_USAGE;
+	}
+	if (config_load(&cfg, err, sizeof(err)) != 0) {
+		st = TL_INTERNAL;
+		goto fail;
+	}
+	if (log_open(cfg->log_file, err, sizeof(err)) != 0)
+		fprintf(stderr, "trustlens-host: %s\n", err);
+	st = fetch_parse_url(url, &u, err, sizeof(err));
+	if (st != TL_OK)
+		goto fail;
+	c = site_context(cfg);
+	if (c == NULL) {
+		st = TL_INTERNAL;
+		snprintf(err, sizeof(err), "%s", ctx_error);
+		goto fail;
+	}
+	st = site_check(c, &u, NULL, &v, err, sizeof(err));
+	if (st != TL_OK)
+		goto fail;
+	if (as_json) {
+		char *s = json_dumps(v, JSON_COMPACT);
+		if (s != NULL)
+			printf("%s\n", s);
+		free(s);
+	} else {
+		print_verdict(v);
+	}
+	rc = CLI_OK;
+	goto out;
+fail:
+	if (as_json) {
+		json_t *e = json_pack("{s:{s:s, s:s}}", "error", "code", status_code(st),
+		    "message", err);
+		char *s = e != NULL ? json_dumps(e, JSON_COMPACT) : NULL;
+		if (s != NULL)
+			printf("%s\n", s);
+		free(s);
+		json_decref(e);
+	}
+	fprintf(stderr, "trustlens-host: %s (%s)\n", err, status_code(st));
+out:
+	json_decref(v);
+	site_shutdown();
+	config_free(cfg);
+	log_close();
+	return rc;
+}
