@@ -196,6 +196,161 @@ check_envelope(struct tl_call *call, json_t *req, size_t len, json_t **id)
 	return e;
 }
 
+/* A cheap look at a large frame's envelope before the full parse.
+ *
+ * Only `mail` may be larger than DISPATCH_LOOKUP_MAX. Parsing 60 MiB of
+ * JSON to learn that it is a `hello` costs a second and hundreds of MiB, so
+ * for large frames the top-level members are scanned without building
+ * anything: strings are skipped with their escapes, nesting is counted
+ * without recursion. When the scan finds exactly one "id" and one plain
+ * "type" (no escapes), a type whose cap the frame exceeds is refused at once.
+ * Anything unusual (duplicates, escapes, bad syntax) falls back to the full,
+ * strict parse, so the scan never accepts what the parser would refuse. */
+struct span {
+	const unsigned char *p;
+	size_t len;
+};
+
+static const unsigned char *
+skip_ws(const unsigned char *p, const unsigned char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* p at the opening quote; returns just past the closing one, or NULL. */
+static const unsigned char *
+skip_string(const unsigned char *p, const unsigned char *end)
+{
+	for (p++; p < end; p++) {
+		if (*p == '\\') {
+			p++;
+			continue;
+		}
+		if (*p == '"')
+			return p + 1;
+	}
+	return NULL;
+}
+
+/* Skips one value; returns the first byte after it, or NULL. */
+static const unsigned char *
+skip_value(const unsigned char *p, const unsigned char *end)
+{
+	size_t depth = 0;
+
+	do {
+		if (p >= end)
+			return NULL;
+		if (*p == '"') {
+			p = skip_string(p, end);
+			if (p == NULL)
+				return NULL;
+			continue;
+		}
+		if (*p == '{' || *p == '[') {
+			depth++;
+		} else if (*p == '}' || *p == ']') {
+			if (depth == 0)
+				return p; /* end of the enclosing object */
+			depth--;
+		} else if (depth == 0 && (*p == ',')) {
+			return p;
+		}
+		p++;
+	} while (depth > 0 || (p < end && *p != ',' && *p != '}' && *p != ']' &&
+	    *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r'));
+	return p;
+}
+
+static int
+sniff_envelope(const unsigned char *body, size_t len, struct span *id, struct span *type)
+{
+	const unsigned char *p = body, *end = body + len, *k, *v;
+	size_t klen;
+
+	memset(id, 0, sizeof(*id));
+	memset(type, 0, sizeof(*type));
+	p = skip_ws(p, end);
+	if (p >= end || *p != '{')
+		return -1;
+	p = skip_ws(p + 1, end);
+	while (p < end && *p != '}') {
+		if (*p != '"')
+			return -1;
+		k = p + 1;
+		p = skip_string(p, end);
+		if (p == NULL)
+			return -1;
+		klen = (size_t)(p - k - 1);
+		p = skip_ws(p, end);
+		if (p >= end || *p != ':')
+			return -1;
+		v = skip_ws(p + 1, end);
+		p = skip_value(v, end);
+		if (p == NULL || p == v)
+			return -1;
+		if (klen == 2 && memcmp(k, "id", 2) == 0) {
+			if (id->p != NULL)
+				return -1;
+			id->p = v;
+			id->len = (size_t)(p - v);
+		} else if (klen == 4 && memcmp(k, "type", 4) == 0) {
+			if (type->p != NULL)
+				return -1;
+			type->p = v;
+			type->len = (size_t)(p - v);
+		}
+		p = skip_ws(p, end);
+		if (p < end && *p == ',') {
+			p = skip_ws(p + 1, end);
+			if (p >= end || *p != '"')
+				return -1;
+		} else if (p >= end || *p != '}') {
+			return -1;
+		}
+	}
+	return p < end && id->p != NULL && type->p != NULL ? 0 : -1;
+}
+
+/* For a frame above the lookup cap: a too_large reply when the sniffed type
+ * cannot be that large, else NULL (go on with the full parse). */
+static char *
+refuse_large_early(const unsigned char *body, size_t len, const struct config *cfg,
+    size_t *reply_len)
+{
+	const struct dispatch_entry *e;
+	struct span id, type;
+	char name[32];
+	json_t *idv;
+	char *out;
+
+	if (len <= DISPATCH_LOOKUP_MAX || sniff_envelope(body, len, &id, &type) != 0)
+		return NULL;
+	if (type.len < 2 || type.len - 2 >= sizeof(name) || type.p[0] != '"' ||
+	    memchr(type.p, '\\', type.len) != NULL)
+		return NULL;
+	memcpy(name, type.p + 1, type.len - 2);
+	name[type.len - 2] = '\0';
+	e = dispatch_find(name);
+	if (e != NULL && len <= (e->max_frame != 0 ? e->max_frame : dispatch_frame_cap(cfg)))
+		return NULL;
+	if (id.len > DISPATCH_ID_MAX + 2)
+		return NULL;
+	idv = json_loadb((const char *)id.p, id.len, JSON_DECODE_ANY, NULL);
+	if (idv == NULL || !(json_is_integer(idv) || (json_is_string(idv) &&
+	    json_string_length(idv) <= DISPATCH_ID_MAX))) {
+		json_decref(idv);
+		return NULL;
+	}
+	log_msg("request: too_large before parsing (%zu bytes)", len);
+	out = error_reply(idv, TL_TOO_LARGE, "The request is too large for its type.",
+	    reply_len);
+	json_decref(idv);
+	return out;
+}
+
 char *
 dispatch_frame(const unsigned char *body, size_t len, const struct config *cfg,
     const atomic_int *cancel, size_t *reply_len)
@@ -216,6 +371,9 @@ dispatch_frame(const unsigned char *body, size_t len, const struct config *cfg,
 		return error_reply(NULL, TL_BAD_FRAME,
 		    "The message is empty: a request is a JSON object.", reply_len);
 	}
+	out = refuse_large_early(body, len, cfg, reply_len);
+	if (out != NULL)
+		return out;
 	req = json_loadb((const char *)body, len,
 	    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (req == NULL) {

@@ -103,6 +103,10 @@ run_native(const struct caller *who)
 		cfg = config_fallback(err);
 		if (cfg == NULL)
 			return EXIT_SESSION_IO;
+		/* Logging is what a helpdesk needs most when the config is
+		 * broken: honour TRUSTLENS_LOG even then. */
+		if (getenv("TRUSTLENS_LOG") != NULL && getenv("TRUSTLENS_LOG")[0] != '\0')
+			cfg->log_file = strdup(getenv("TRUSTLENS_LOG"));
 	}
 	if (log_open(cfg->log_file, err, sizeof(err)) != 0)
 		fprintf(stderr, "trustlens-host: %s\n", err);

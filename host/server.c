@@ -79,11 +79,15 @@ worker(void *arg)
 		if (s->head == NULL)
 			s->tail = NULL;
 		s->queued--;
-		s->queued_bytes -= j->len;
-		pthread_cond_signal(&s->have_room);
 		pthread_mutex_unlock(&s->lock);
 
 		serve_one(s, j);
+		/* The bytes count until the request is served, not only while
+		 * it waits: that is what bounds memory. */
+		pthread_mutex_lock(&s->lock);
+		s->queued_bytes -= j->len;
+		pthread_cond_signal(&s->have_room);
+		pthread_mutex_unlock(&s->lock);
 		free(j->body);
 		free(j);
 	}
@@ -102,10 +106,10 @@ enqueue(struct server *s, unsigned char *body, size_t len)
 	j->body = body;
 	j->len = len;
 	pthread_mutex_lock(&s->lock);
-	/* A single frame larger than the byte budget still goes in when the
-	 * queue is empty: the cap of frame_read already bounds it. */
+	/* A single frame larger than the byte budget still goes in when
+	 * nothing else is held: the cap of frame_read already bounds it. */
 	while (s->queued >= SERVER_QUEUE_MAX ||
-	    (s->queued > 0 && s->queued_bytes + len > SERVER_QUEUE_BYTES))
+	    (s->queued_bytes > 0 && s->queued_bytes + len > SERVER_QUEUE_BYTES))
 		pthread_cond_wait(&s->have_room, &s->lock);
 	if (s->tail != NULL)
 		s->tail->next = j;

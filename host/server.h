@@ -22,7 +22,7 @@
 struct config;
 
 #define SERVER_QUEUE_MAX 256u                       /* queued requests */
-#define SERVER_QUEUE_BYTES (96u * 1024u * 1024u)    /* queued frame bytes */
+#define SERVER_QUEUE_BYTES (64u * 1024u * 1024u)    /* frame bytes held, queued or being served */
 #define SERVER_EXIT_MS 80                           /* after EOF */
 
 enum server_end {

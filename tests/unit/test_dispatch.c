@@ -161,6 +161,44 @@ oversized_lookup(void)
 	free(in);
 }
 
+/* Large frames are refused from a scan of the envelope, but only when the
+ * scan is unambiguous; otherwise the strict parser decides. */
+static void
+large_frames(void)
+{
+	static const struct {
+		const char *head;
+		const char *want;
+	} large[] = {
+		{ "{\"id\":\"big\",\"type\":\"hello\",\"pad\":\"", "\"too_large\"" },
+		{ "{\"type\":\"hello\",\"x\":[{\"a\":\"}\"}],\"id\":9,\"pad\":\"",
+		  "\"id\":9" },
+		/* duplicate type: the parser refuses duplicates */
+		{ "{\"id\":1,\"type\":\"hello\",\"type\":\"hello\",\"pad\":\"", "\"bad_json\"" },
+		/* escaped key: not recognised by the scan, found by the parser */
+		{ "{\"id\":2,\"t\\u0079pe\":\"hello\",\"pad\":\"", "\"too_large\"" },
+		/* broken JSON: the parser says so */
+		{ "{\"id\":3,\"type\":\"hello\" \"pad\":\"", "\"bad_json\"" },
+		/* an unknown type is refused as too large for any lookup */
+		{ "{\"id\":4,\"type\":\"nope\",\"pad\":\"", "\"too_large\"" },
+	};
+	size_t i, n = DISPATCH_LOOKUP_MAX + 100, k, rlen;
+	char *in = malloc(n + 1), *out;
+
+	for (i = 0; i < sizeof(large) / sizeof(large[0]); i++) {
+		k = strlen(large[i].head);
+		memcpy(in, large[i].head, k);
+		memset(in + k, 'x', n - k - 2);
+		memcpy(in + n - 2, "\"}", 2);
+		in[n] = '\0';
+		out = dispatch_frame((const unsigned char *)in, n, NULL, NULL, &rlen);
+		CHECK_MSG(out != NULL && strstr(out, large[i].want) != NULL, "case %zu: %s", i,
+		    out ? out : "(null)");
+		free(out);
+	}
+	free(in);
+}
+
 static void
 config_error_and_cancel(void)
 {
@@ -195,6 +233,7 @@ suite_dispatch(void)
 	long_id();
 	deep_nesting();
 	oversized_lookup();
+	large_frames();
 	config_error_and_cancel();
 
 	for (t = dispatch_types(); *t != NULL; t++)
