@@ -25,6 +25,7 @@
 #include "frame.h"
 #include "log.h"
 #include "server.h"
+#include "site.h"
 #include "version.h"
 
 /* Exit statuses of a browser session (documented in trustlens-host(1)). */
@@ -132,6 +133,7 @@ out:
 		fflush(stderr);
 		_exit(rc);
 	}
+	site_shutdown();
 	config_free(cfg);
 	close(in_fd);
 	close(out_fd);

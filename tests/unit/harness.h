@@ -43,5 +43,9 @@ void suite_dispatch(void);
 void suite_config(void);
 void suite_caller(void);
 void suite_install(void);
+void suite_addrguard(void);
+void suite_fetch(void);
+void suite_revocation(void);
+void suite_ct(void);
 
 #endif

@@ -17,6 +17,10 @@ static const struct {
 	{ "config", suite_config },
 	{ "caller", suite_caller },
 	{ "install", suite_install },
+	{ "addrguard", suite_addrguard },
+	{ "fetch", suite_fetch },
+	{ "revocation", suite_revocation },
+	{ "ct", suite_ct },
 };
 
 int
