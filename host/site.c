@@ -45,6 +45,10 @@ site_context(const struct config *cfg)
 	struct site_ctx *c = NULL;
 	char err[256];
 
+	if (cfg == NULL) {
+		snprintf(ctx_error, sizeof(ctx_error), "No configuration.");
+		return NULL;
+	}
 	pthread_mutex_lock(&ctx_lock);
 	if (shared_ctx != NULL) {
 		c = shared_ctx;
