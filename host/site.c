@@ -35,18 +35,18 @@ struct site_ctx {
 
 static pthread_mutex_t ctx_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct site_ctx *shared_ctx;
-static char ctx_error[320];
 
 /* The process-wide context, made on first use. NULL with the reason in
- * ctx_error when the trust configuration cannot be loaded. */
+ * ctx_error when the trust configuration cannot be loaded (tried again on
+ * the next request: the user may have fixed the file). */
 static struct site_ctx *
-site_context(const struct config *cfg)
+site_context(const struct config *cfg, char *ctx_error, size_t ctx_errlen)
 {
 	struct site_ctx *c = NULL;
 	char err[256];
 
 	if (cfg == NULL) {
-		snprintf(ctx_error, sizeof(ctx_error), "No configuration.");
+		snprintf(ctx_error, ctx_errlen, "No configuration.");
 		return NULL;
 	}
 	pthread_mutex_lock(&ctx_lock);
@@ -56,13 +56,13 @@ site_context(const struct config *cfg)
 	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
-		snprintf(ctx_error, sizeof(ctx_error), "Out of memory.");
+		snprintf(ctx_error, ctx_errlen, "Out of memory.");
 		goto out;
 	}
 	c->cfg = cfg;
 	if (fetch_global_init() != 0 || ct_init() != 0 ||
 	    site_trust_load(cfg, &c->trust, err, sizeof(err)) != 0) {
-		snprintf(ctx_error, sizeof(ctx_error), "The trust configuration is invalid: %s.",
+		snprintf(ctx_error, ctx_errlen, "The trust configuration is invalid: %s.",
 		    c->trust == NULL ? err : "initialisation failed");
 		site_trust_free(c->trust);
 		free(c);
@@ -283,9 +283,9 @@ site_handle_site(struct tl_call *call)
 		return call_fail(call, TL_BAD_REQUEST, "A site request needs a url string.");
 	if (fetch_parse_url(json_string_value(url), &u, err, sizeof(err)) != TL_OK)
 		return call_fail(call, TL_BAD_URL, "%s", err);
-	c = site_context(call->cfg);
+	c = site_context(call->cfg, err, sizeof(err));
 	if (c == NULL)
-		return call_fail(call, TL_INTERNAL, "%s", ctx_error);
+		return call_fail(call, TL_INTERNAL, "%s", err);
 	st = site_check(c, &u, call->cancel, &call->result, err, sizeof(err));
 	if (st != TL_OK)
 		return call_fail(call, st, "%s", err);
@@ -337,9 +337,9 @@ site_handle_sites(struct tl_call *call)
 	    json_array_size(urls) > SITE_URLS_MAX)
 		return call_fail(call, TL_BAD_REQUEST,
 		    "A sites request needs urls: an array of 1 to %d strings.", SITE_URLS_MAX);
-	job.ctx = site_context(call->cfg);
+	job.ctx = site_context(call->cfg, err, sizeof(err));
 	if (job.ctx == NULL)
-		return call_fail(call, TL_INTERNAL, "%s", ctx_error);
+		return call_fail(call, TL_INTERNAL, "%s", err);
 	job.cancel = call->cancel;
 	job.hosts = calloc(json_array_size(urls), sizeof(*job.hosts));
 	job.results = calloc(json_array_size(urls), sizeof(*job.results));
@@ -472,9 +472,9 @@ site_handle_chain(struct tl_call *call)
 	    "https://[%s]/" : "https://%s/", json_string_value(host));
 	if (fetch_parse_url(url, &u, err, sizeof(err)) != TL_OK)
 		return call_fail(call, TL_BAD_REQUEST, "The host is not a valid host name.");
-	c = site_context(call->cfg);
+	c = site_context(call->cfg, err, sizeof(err));
 	if (c == NULL)
-		return call_fail(call, TL_INTERNAL, "%s", ctx_error);
+		return call_fail(call, TL_INTERNAL, "%s", err);
 	sent = sk_X509_new_null();
 	if (sent == NULL)
 		return call_fail(call, TL_INTERNAL, "Out of memory.");
@@ -617,10 +617,9 @@ site_cli(int argc, char **argv)
 	st = fetch_parse_url(url, &u, err, sizeof(err));
 	if (st != TL_OK)
 		goto fail;
-	c = site_context(cfg);
+	c = site_context(cfg, err, sizeof(err));
 	if (c == NULL) {
 		st = TL_INTERNAL;
-		snprintf(err, sizeof(err), "%s", ctx_error);
 		goto fail;
 	}
 	st = site_check(c, &u, NULL, &v, err, sizeof(err));
