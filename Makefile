@@ -43,7 +43,7 @@ ASAN_OBJ := $(patsubst %.c,$(BUILD)/asan/%.o,$(HOST_SRC))
 ASAN_LIB := $(filter-out $(BUILD)/asan/host/main.o,$(ASAN_OBJ))
 UNIT_OBJ := $(patsubst %.c,$(BUILD)/asan/%.o,$(UNIT_SRC))
 
-.PHONY: all deps check asan unit protocol protocol-asan e2e demo clean install
+.PHONY: all deps check asan unit protocol protocol-asan integration e2e demo clean install
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/trustlens-host
@@ -117,6 +117,10 @@ protocol-asan: $(BUILD)/asan/trustlens-host $(BUILD)/protocol-driver
 	@mkdir -p $(BUILD)/results
 	@ASAN_OPTIONS=detect_leaks=1 $(BUILD)/protocol-driver $(BUILD)/asan/trustlens-host tests/protocol/cases 2>&1 | tee $(BUILD)/results/protocol-asan.log
 
+integration: $(BUILD)/trustlens-host
+	@mkdir -p $(BUILD)/results
+	@tests/integration/site/run.sh 2>&1 | tee $(BUILD)/results/integration-site.log
+
 e2e: $(BUILD)/trustlens-host
 	@mkdir -p $(BUILD)/results
 	@tests/e2e/run.sh 2>&1 | tee $(BUILD)/results/e2e.log
@@ -130,14 +134,14 @@ asan:
 check: deps
 	@rm -rf $(BUILD)/results
 	@$(MAKE) --no-print-directory all $(BUILD)/asan/unit-tests $(BUILD)/asan/trustlens-host $(BUILD)/protocol-driver
-	@-$(MAKE) --no-print-directory -k unit protocol protocol-asan e2e
-	@tests/summary.sh $(BUILD)/results unit protocol protocol-asan e2e
+	@-$(MAKE) --no-print-directory -k unit protocol protocol-asan integration e2e
+	@tests/summary.sh $(BUILD)/results unit protocol protocol-asan integration-site e2e
 
 demo: deps all
 	@tests/demo.sh $(BUILD)/trustlens-host
 
 clean:
-	rm -rf $(BUILD) tests/out
+	rm -rf $(BUILD) tests/out node_modules
 
 PREFIX  ?= /usr/local
 DESTDIR ?=

@@ -82,6 +82,7 @@ struct xfer {
 	size_t staple_len;
 	char tls_version[16];
 	int capture_failed;             /* out of memory or leaf too large */
+	int truncated;                  /* the server sent more than we keep */
 
 	/* fetch_http: the body. */
 	unsigned char *body;
@@ -400,6 +401,7 @@ capture_reset_for(struct xfer *x, const SSL *ssl)
 		x->staple = NULL;
 		x->staple_len = 0;
 		x->capture_failed = 0;
+		x->truncated = 0;
 		x->tls_version[0] = '\0';
 	}
 }
@@ -443,6 +445,7 @@ capture_chain_cb(X509_STORE_CTX *sctx, void *arg)
 			goto fail;
 		}
 	}
+	x->truncated = i < n;
 	sk_X509_pop_free(x->sent, X509_free);
 	x->sent = sent;
 	sent = NULL;
@@ -899,6 +902,7 @@ fetch_tls_handshake(const struct config *cfg, const char *host, unsigned port,
 		snprintf(out->address, sizeof(out->address), "%s", ip);
 	snprintf(out->tls_version, sizeof(out->tls_version), "%s", x.tls_version);
 	out->sent = x.sent;
+	out->truncated = x.truncated;
 	x.sent = NULL;
 	out->staple = x.staple;
 	x.staple = NULL;

@@ -61,6 +61,8 @@ struct fetch_tls {
 	size_t staple_len;
 	char address[64];                /* the address connected to */
 	char tls_version[16];            /* "TLSv1.3", ... */
+	int truncated;                   /* more than FETCH_CHAIN_MAX certificates
+	                                    (or one over FETCH_CERT_MAX) were sent */
 };
 
 /* Handshakes with host:port. The port must be 443 or listed in the

@@ -256,6 +256,12 @@ site_check(struct site_ctx *c, const struct fetch_url *u, const atomic_int *canc
 	if (st != TL_OK)
 		return st;
 	evaluate_chain(c, u->host, tls.sent, tls.staple, tls.staple_len, now, cancel, &v);
+	if (tls.truncated && !v.valid) {
+		/* The server sent more certificates than any valid path needs:
+		 * say that, not what the cut-off chain suggests (an untrusted
+		 * root). A chain valid within the cap stays valid. */
+		v.reasons = 1u << REASON_CHAIN_TOO_LONG;
+	}
 	fetch_tls_clear(&tls);
 	j = site_verdict_json(&v);
 	if (j == NULL) {

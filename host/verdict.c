@@ -81,7 +81,11 @@ site_verdict_finish(struct site_verdict *v, int unknown_is_caution)
 		site_verdict_add_reason(v, REASON_REVOKED);
 	}
 	if (!v->valid) {
-		/* Nothing is proven about who is behind an invalid certificate. */
+		/* Nothing is proven about who is behind an invalid (or revoked)
+		 * certificate: no identity, no issuer. */
+		memset(&v->identity, 0, sizeof(v->identity));
+		v->issuer_organization[0] = '\0';
+		v->issuer_common_name[0] = '\0';
 		v->level = LEVEL_NONE;
 		v->verdict = SITE_DANGER;
 		return;
