@@ -105,7 +105,11 @@ $(BUILD)/protocol-driver: tests/protocol/driver.c
 	$(CC) $(WARN) -O1 -g $(DEFS) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
 
 # Suites. Each prints "N passed, N failed" last; tests/summary.sh adds them.
-unit: $(BUILD)/asan/unit-tests
+# The test PKI (throwaway keys, generated, never committed).
+$(BUILD)/pki/.complete: tests/pki/make-pki.sh tests/pki/ca.cnf tests/pki/extensions.cnf
+	@tests/pki/make-pki.sh $(BUILD)/pki >/dev/null
+
+unit: $(BUILD)/asan/unit-tests $(BUILD)/pki/.complete
 	@mkdir -p $(BUILD)/results
 	@$(BUILD)/asan/unit-tests 2>&1 | tee $(BUILD)/results/unit.log
 

@@ -801,6 +801,10 @@ classify_chain(const struct site_trust *trust, const char *host,
 	ok = X509_verify_cert(ctx);
 	if (ok != 1 && notes.errors == 0)
 		note_error(&notes, X509_STORE_CTX_get_error(ctx));
+	/* Past the depth limit OpenSSL stops building, and then also finds no
+	 * anchor: the one problem is the length. */
+	if (notes.reasons & (1u << REASON_CHAIN_TOO_LONG))
+		notes.reasons &= ~(1u << REASON_UNTRUSTED_ROOT);
 	v->reasons |= notes.reasons;
 	chain = X509_STORE_CTX_get1_chain(ctx);
 	if (chain != NULL && sk_X509_num(chain) > 0) {

@@ -17,6 +17,7 @@ static const struct {
 	{ "config", suite_config },
 	{ "caller", suite_caller },
 	{ "install", suite_install },
+	{ "classify", suite_classify },
 	{ "addrguard", suite_addrguard },
 	{ "fetch", suite_fetch },
 	{ "revocation", suite_revocation },
