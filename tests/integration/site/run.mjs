@@ -802,6 +802,19 @@ async function main() {
 	await pool(otherTests, opt.jobs, siteTest);
 	for (const t of ocspTests) await siteTest(t); // one responder, one request at a time
 
+	// 1b. The cache is shared by host processes through the state directory.
+	if (selected('site/cache-across-processes') && leaves.ov) {
+		const name = 'site/cache-across-processes';
+		const L = leaves.ov;
+		const env = hostEnv({ name, pki, resolve: `${L.host}:${P}:${addrOf.ov}`, config: baseConfig() });
+		const first = parseJson((await runHost(name, ['site', `https://${L.host}:${P}/`, '--json'], env)).stdout);
+		const second = parseJson((await runHost(name, ['site', `https://${L.host}:${P}/`, '--json'], env)).stdout);
+		if (!first || !second) fail(name, 'no verdict');
+		else if (first.cached !== false || second.cached !== true) fail(name, `cached: first ${J(first.cached)}, second ${J(second.cached)}; expected false then true`);
+		else if (second.level !== 'ov') fail(name, `second verdict level ${J(second.level)}`);
+		else ok(name);
+	}
+
 	// 2. The same verdicts through native messaging.
 	if (wantProtocol.length) {
 		const subset = wantProtocol.map((n) => expected.tests.find((t) => t.name === n));
@@ -853,6 +866,32 @@ async function main() {
 			} catch (e) {
 				fail(name, e.message);
 			}
+		}
+		// The chain the browser saw (Firefox): same verdict, no connection.
+		for (const leafName of ['ev', 'qwac-ov', 'expired', 'unknownroot']) {
+			const name = `protocol/chain/${leafName}`;
+			if (!selected(name) || !cliVerdicts[leafName]) continue;
+			const L = leaves[leafName];
+			const pems = fs.readFileSync(path.join(pki.dir, L.fullchain), 'utf8')
+				.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) || [];
+			const chain = pems.map((p) => new crypto.X509Certificate(p).raw.toString('base64'));
+			try {
+				const { msg } = await nh.request({ id: `chain-${leafName}`, type: 'chain', host: L.host, port: P, chain });
+				if (msg.ok !== true) { fail(name, `expected ok:true, got ${short(JSON.stringify(msg))}`); continue; }
+				const a = { ...cliVerdicts[leafName] };
+				const b = { ...msg.result };
+				delete a.cached;
+				delete b.cached;
+				if (canonical(a) !== canonical(b)) fail(name, `chain verdict differs from the site verdict: ${diffObjects(a, b).join('; ')}`);
+				else ok(name);
+			} catch (e) {
+				fail(name, e.message);
+			}
+		}
+		if (selected('protocol/chain/garbage')) {
+			const { msg } = await nh.request({ id: 'chain-garbage', type: 'chain', host: 'ev.test', chain: ['AAAA'] });
+			if (msg.ok === false && msg.error && msg.error.code === 'bad_request') ok('protocol/chain/garbage');
+			else fail('protocol/chain/garbage', `expected bad_request, got ${short(JSON.stringify(msg))}`);
 		}
 		const code = await nh.close();
 		if (selected('protocol/exit-on-eof')) {
