@@ -141,7 +141,7 @@ check: deps
 	@-$(MAKE) --no-print-directory -k unit protocol protocol-asan integration e2e
 	@tests/summary.sh $(BUILD)/results unit protocol protocol-asan integration-site e2e
 
-demo: deps all
+demo: deps all $(BUILD)/pki/.complete
 	@tests/demo.sh $(BUILD)/trustlens-host
 
 clean:

@@ -532,6 +532,41 @@ level_words(const char *level)
 }
 
 static const char *
+reason_words(const char *code)
+{
+	static const struct {
+		const char *code, *words;
+	} t[] = {
+		{ "no_tls", "the connection is not encrypted; nothing is proven" },
+		{ "untrusted_root", "the certificate does not chain to a trusted root" },
+		{ "self_signed", "the certificate is self-signed" },
+		{ "expired", "the certificate (or one above it) has expired" },
+		{ "not_yet_valid", "the certificate is not valid yet" },
+		{ "hostname_mismatch", "the certificate is for another name" },
+		{ "revoked", "the certificate was revoked by its issuer" },
+		{ "chain_too_long", "the certificate chain is longer than allowed" },
+		{ "invalid_chain", "the certificate chain is malformed or misused" },
+		{ "distrusted_root", "browsers no longer trust this root for new certificates" },
+		{ "ev_policy_not_enabled_for_root",
+		  "claims extended validation, but its root may not grant it" },
+		{ "no_policy", "states no validation policy" },
+		{ "qc_statements_without_web_type", "qualified, but not for websites" },
+		{ "qwac_not_on_eutl", "claims to be a QWAC, but no issuer is on the EU Trusted List" },
+		{ "revocation_unknown", "whether it was revoked could not be learned" },
+		{ "enterprise_number_invalid", "its Belgian enterprise number has wrong check digits" },
+		{ "no_valid_scts", "it was not publicly logged (Certificate Transparency)" },
+		{ "weak_key", "its key is too weak" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (strcmp(t[i].code, code) == 0)
+			return t[i].words;
+	}
+	return "see docs/site-identity.md";
+}
+
+static const char *
 jstr(json_t *o, const char *k1, const char *k2)
 {
 	json_t *v = json_object_get(o, k1);
@@ -555,13 +590,15 @@ print_verdict(json_t *v)
 	    (long long)json_integer_value(json_object_get(v, "port")));
 	printf("  verdict:      %s\n", jstr(v, "verdict", NULL));
 	printf("  level:        %s\n", level_words(jstr(v, "level", NULL)));
-	if (org != NULL) {
+	if (!json_is_true(json_object_get(v, "valid"))) {
+		printf("  proven:       nothing: the certificate is not valid\n");
+	} else if (org != NULL) {
 		printf("  proven:       %s", org);
 		if (jstr(v, "identity", "country") != NULL)
 			printf(" (%s)", jstr(v, "identity", "country"));
 		printf("\n");
 	} else {
-		printf("  proven:       nobody: the certificate names no organisation\n");
+		printf("  proven:       only control of the name: no organisation is named\n");
 	}
 	if (ent != NULL)
 		printf("  enterprise:   %s (Belgian enterprise number, check digits valid)\n", ent);
@@ -578,12 +615,11 @@ print_verdict(json_t *v)
 	printf("  CT:           %lld SCTs, %lld valid\n",
 	    (long long)json_integer_value(json_object_get(json_object_get(v, "ct"), "scts")),
 	    (long long)json_integer_value(json_object_get(json_object_get(v, "ct"), "valid")));
-	printf("  reasons:     ");
 	if (json_array_size(reasons) == 0)
-		printf(" none");
+		printf("  reasons:      none\n");
 	json_array_foreach(reasons, i, r)
-		printf(" %s", json_string_value(r));
-	printf("\n");
+		printf("  %s %s: %s\n", i == 0 ? "reasons:     " : "             ",
+		    json_string_value(r), reason_words(json_string_value(r)));
 	if (json_is_true(json_object_get(v, "cached")))
 		printf("  (from the cache)\n");
 }

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # make demo: TrustLens at work, driven exactly as a browser drives it.
 # Builds nothing itself (make demo builds first); needs only coreutils.
 set -eu
@@ -61,6 +61,43 @@ bold "Hostile input: duplicate keys, a JSON string, nesting 10,000 deep"
 	"$host" "$origin" > "$tmp/out"
 replies "$tmp/out"
 
-printf '\nSite identity, mail signatures and eID tokens arrive with their issues;\n'
-printf 'this build serves: '
-"$host" site 2>&1 | tail -n 1 | sed 's/^This build serves: //'
+bold "Who is behind a site: local test sites under a throwaway test PKI"
+pki=$(cd "$(dirname "$0")/.." && pwd)/build/pki
+port=18443
+pids=""
+trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT INT TERM
+printf '{"allowed_ports": [%s]}\n' "$port" > "$tmp/config.json"
+resolve=""
+n=0
+for leaf in qwac-ev ev ov dv expired unknownroot wronghost; do
+	n=$((n + 1))
+	addr=127.0.77.$n
+	openssl s_server -accept "$addr:$port" -cert "$pki/leaves/$leaf/cert.pem" \
+	    -key "$pki/leaves/$leaf/key.pem" -cert_chain "$pki/leaves/$leaf/chain.pem" \
+	    -www -quiet >/dev/null 2>&1 &
+	pids="$pids $!"
+	resolve="$resolve${resolve:+,}$leaf.test:$port:$addr"
+done
+for i in $(seq 1 $n); do
+	# Wait (bounded) until each server accepts connections.
+	for try in $(seq 1 100); do
+		(exec 3<>"/dev/tcp/127.0.77.$i/$port") 2>/dev/null && break
+		sleep 0.05
+	done
+done
+for leaf in qwac-ev ev ov dv expired unknownroot wronghost; do
+	echo
+	echo "\$ trustlens-host site https://$leaf.test:$port/"
+	TRUSTLENS_CONFIG=$tmp/config.json TRUSTLENS_CA_FILE=$pki/ca-bundle.pem \
+	TRUSTLENS_EV_ROOTS=$pki/ev-roots.json TRUSTLENS_QWAC_ROOTS=$pki/qwac-roots.pem \
+	TRUSTLENS_RESOLVE=$resolve TRUSTLENS_ALLOW_PRIVATE=1 \
+	TRUSTLENS_NOW=2026-06-01T00:00:00Z TRUSTLENS_STATE_DIR=$tmp/state \
+	    "$host" site "https://$leaf.test:$port/" || true
+done
+
+bold "A web page cannot make the host probe the local network"
+echo "\$ trustlens-host site https://router.example/   (resolving to 127.0.0.1)"
+TRUSTLENS_RESOLVE=router.example:443:127.0.0.1 "$host" site https://router.example/ || true
+
+printf '\nMail signatures and eID tokens arrive with their issues; this build serves: '
+"$host" mail 2>&1 | tail -n 1 | sed 's/^This build serves: //'
