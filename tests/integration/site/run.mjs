@@ -654,7 +654,8 @@ async function harnessChecks({ pki, leaves, leafList, addrOf, P }) {
 
 // ------------------------------------------------------------------ main
 const ERROR_TESTS = ['errors/blocked-private', 'errors/blocked-port', 'errors/never-tls',
-	'errors/reset-mid-handshake', 'errors/garbage', 'errors/dns-failed', 'protocol/error/blocked-address'];
+	'errors/reset-mid-handshake', 'errors/garbage', 'errors/dns-failed', 'protocol/error/blocked-address',
+	'protocol/exit-on-eof-mid-request'];
 let finished = false;
 function finish(code) {
 	if (finished) return;
@@ -951,6 +952,26 @@ async function main() {
 		await errorTest('errors/dns-failed', {
 			url: 'https://nosuch.invalid/', config: hostileCfg, codes: ['dns_failed'],
 		});
+		if (selected('protocol/exit-on-eof-mid-request')) {
+			// The browser closes the port while a handshake is stalled: the
+			// host cancels it and exits promptly (no orphan). The bound is a
+			// sanity limit, not a speed test; the figure is printed.
+			const name = 'protocol/exit-on-eof-mid-request';
+			const nh = new NativeHost('protocol-eof', hostEnv({ name, pki,
+				resolve: `never-tls.test:${P}:${hostileAddr['never-tls']}`,
+				config: { ...hostileCfg, timeout_ms: 30000, connect_timeout_ms: 30000 } }));
+			const pending = nh.request({ id: 'stalled', type: 'site', url: `https://never-tls.test:${P}/` }, 40000)
+				.catch(() => null);
+			await sleep(300);
+			const t0 = Date.now();
+			const code = await nh.close();
+			const ms = Date.now() - t0;
+			await pending;
+			console.log(`#   host exited ${ms} ms after EOF with a stalled handshake in flight`);
+			if (code !== 0) fail(name, `exit ${code} after EOF, expected 0`);
+			else if (ms > 1000) fail(name, `host took ${ms} ms to exit after EOF (limit 1000 ms)`);
+			else ok(name);
+		}
 		if (selected('protocol/error/blocked-address')) {
 			const name = 'protocol/error/blocked-address';
 			const nh = new NativeHost('protocol-error', hostEnv({ name, pki, resolve: ovLocal, allowPrivate: false, config: baseConfig() }));
