@@ -44,6 +44,7 @@ void suite_config(void);
 void suite_caller(void);
 void suite_install(void);
 void suite_classify(void);
+void suite_history(void);
 void suite_addrguard(void);
 void suite_fetch(void);
 void suite_revocation(void);

@@ -18,6 +18,7 @@ static const struct {
 	{ "caller", suite_caller },
 	{ "install", suite_install },
 	{ "classify", suite_classify },
+	{ "history", suite_history },
 	{ "addrguard", suite_addrguard },
 	{ "fetch", suite_fetch },
 	{ "revocation", suite_revocation },

@@ -1,0 +1,232 @@
+/*
+ * history: see history.h.
+ *
+ * One table, one row per message seen: (key, sender, signed, cert, seen).
+ * Counts are computed at look-up; recording is INSERT OR IGNORE inside the
+ * same IMMEDIATE transaction, so two host processes opening the same mail
+ * at once count it once, and a process killed mid-write leaves either the
+ * whole row or nothing (SQLite's journal).
+ *
+ * The key is a hash of the Message-ID (else of the raw message) together
+ * with the sender, whether it was signed and by which certificate: a forged
+ * mail that reuses a genuine Message-ID is a different key, so it can
+ * neither hide the genuine one from the counts nor be hidden by it.
+ *
+ * Limits: HISTORY_MAX_ROWS rows (the oldest are dropped beyond it),
+ * addresses and keys of bounded length.
+ */
+#define _DEFAULT_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <openssl/evp.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "history.h"
+#include "log.h"
+
+#define HISTORY_MAX_ROWS 200000
+#define HISTORY_ADDR_MAX 320
+#define HISTORY_BUSY_MS 5000
+
+struct history {
+	sqlite3 *db;
+	unsigned writes;
+};
+
+static const char schema[] =
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=NORMAL;"
+    "CREATE TABLE IF NOT EXISTS messages (key TEXT PRIMARY KEY, sender TEXT NOT NULL,"
+    " signed INTEGER NOT NULL, cert TEXT, seen INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS messages_sender ON messages(sender, signed);";
+
+static int
+make_dirs(const char *path)
+{
+	char buf[4096];
+	size_t i, n = strlen(path);
+
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+			return -1;
+		buf[i] = i == n ? '\0' : '/';
+	}
+	return 0;
+}
+
+struct history *
+history_open(const struct config *cfg, char *err, size_t errlen)
+{
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	char dir[4096], path[4200];
+	struct history *h = NULL;
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+	int n;
+
+	if (cfg->state_dir != NULL)
+		n = snprintf(dir, sizeof(dir), "%s", cfg->state_dir);
+	else if (xdg != NULL && xdg[0] == '/')
+		n = snprintf(dir, sizeof(dir), "%s/trustlens", xdg);
+	else if (home != NULL && home[0] == '/')
+		n = snprintf(dir, sizeof(dir), "%s/.local/state/trustlens", home);
+	else
+		n = -1;
+	if (n < 0 || (size_t)n >= sizeof(dir) || make_dirs(dir) != 0) {
+		snprintf(err, errlen, "no usable state directory");
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s/history.sqlite", dir);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK)
+		goto bad;
+	sqlite3_busy_timeout(db, HISTORY_BUSY_MS);
+	if (sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK)
+		goto bad;
+	chmod(path, 0600);
+	h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		goto bad;
+	h->db = db;
+	return h;
+bad:
+	snprintf(err, errlen, "history database unusable: %s",
+	    msg != NULL ? msg : db != NULL ? sqlite3_errmsg(db) : "cannot open");
+	sqlite3_free(msg);
+	sqlite3_close(db);
+	return NULL;
+}
+
+void
+history_close(struct history *h)
+{
+	if (h == NULL)
+		return;
+	sqlite3_close(h->db);
+	free(h);
+}
+
+/* sha256(a | b | c | d) as hex: the message key. */
+static void
+message_key(const char *sender, const char *key, int is_signed, const char *cert,
+    char out[65])
+{
+	unsigned char md[32];
+	unsigned n = 0, i;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	const char *parts[4];
+
+	parts[0] = sender;
+	parts[1] = key;
+	parts[2] = is_signed ? "signed" : "unsigned";
+	parts[3] = cert != NULL ? cert : "-";
+	memset(md, 0, sizeof(md));
+	if (ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1) {
+		for (i = 0; i < 4; i++)
+			EVP_DigestUpdate(ctx, parts[i], strlen(parts[i]) + 1);
+		EVP_DigestFinal_ex(ctx, md, &n);
+	}
+	EVP_MD_CTX_free(ctx);
+	for (i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static int
+step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
+history_observe(struct history *h, const char *sender, const char *key, int is_signed,
+    const char *cert_sha256, time_t now, struct history_view *view)
+{
+	char addr[HISTORY_ADDR_MAX + 1], mkey[65];
+	sqlite3_stmt *st = NULL;
+	size_t i, n;
+	int rc = -1, began = 0;
+
+	memset(view, 0, sizeof(*view));
+	if (h == NULL || sender == NULL || key == NULL)
+		return -1;
+	n = strlen(sender);
+	if (n == 0 || n > HISTORY_ADDR_MAX)
+		return -1;
+	for (i = 0; i <= n; i++)
+		addr[i] = (char)tolower((unsigned char)sender[i]);
+	message_key(addr, key, is_signed, is_signed ? cert_sha256 : NULL, mkey);
+
+	if (sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		goto out;
+	began = 1;
+	if (sqlite3_prepare_v2(h->db, "SELECT signed, count(*) FROM messages WHERE"
+	    " sender = ?1 AND key != ?2 GROUP BY signed", -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, mkey, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		unsigned c = (unsigned)sqlite3_column_int64(st, 1);
+		if (sqlite3_column_int(st, 0))
+			view->signed_before = c;
+		else
+			view->unsigned_before = c;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (is_signed && cert_sha256 != NULL) {
+		if (sqlite3_prepare_v2(h->db, "SELECT 1 FROM messages WHERE sender = ?1 AND"
+		    " key != ?2 AND cert = ?3 LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+			goto out;
+		sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, mkey, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, cert_sha256, -1, SQLITE_STATIC);
+		view->known_signer = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_finalize(st);
+		st = NULL;
+		view->signer_changed = view->signed_before > 0 && !view->known_signer;
+	}
+	if (sqlite3_prepare_v2(h->db, "INSERT OR IGNORE INTO messages (key, sender, signed,"
+	    " cert, seen) VALUES (?1, ?2, ?3, ?4, ?5)", -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, mkey, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, addr, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, is_signed ? 1 : 0);
+	if (is_signed && cert_sha256 != NULL)
+		sqlite3_bind_text(st, 4, cert_sha256, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 4);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
+	if (step_done(st) != 0)
+		goto out;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (++h->writes % 256 == 0) {
+		/* Bounded: drop the oldest rows beyond the limit. */
+		sqlite3_exec(h->db, "DELETE FROM messages WHERE key IN (SELECT key FROM messages"
+		    " ORDER BY seen DESC LIMIT -1 OFFSET 200000)", NULL, NULL, NULL);
+	}
+	if (sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto out;
+	began = 0;
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	if (began)
+		sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+	if (rc != 0)
+		log_msg("history: %s", sqlite3_errmsg(h->db));
+	return rc;
+}
