@@ -247,7 +247,7 @@ out:
  */
 static enum revocation_status
 ocsp_status(OCSP_BASICRESP *bs, X509 *leaf, X509 *issuer, time_t now,
-    time_t *next_out, const char **why)
+    time_t *next_out, time_t *revoked_at, const char **why)
 {
 	static const EVP_MD *(*const digests[])(void) = { EVP_sha1, EVP_sha256 };
 	enum revocation_status result = REVOCATION_UNKNOWN;
@@ -267,18 +267,23 @@ ocsp_status(OCSP_BASICRESP *bs, X509 *leaf, X509 *issuer, time_t now,
 		    idx = OCSP_resp_find(bs, id, idx)) {
 			OCSP_SINGLERESP *single = OCSP_resp_get0(bs, idx);
 			ASN1_GENERALIZEDTIME *thisupd = NULL, *nextupd = NULL;
+			ASN1_GENERALIZEDTIME *revtime = NULL;
 			int st;
 
 			seen = 1;
-			st = OCSP_single_get0_status(single, NULL, NULL,
+			st = OCSP_single_get0_status(single, NULL, &revtime,
 			    &thisupd, &nextupd);
 			if (rev_current(thisupd, nextupd, now, REV_SKEW, &next) != 0)
 				continue;
 			current = 1;
 			switch (st) {
 			case V_OCSP_CERTSTATUS_REVOKED:
-				if (!revoked)
+				if (!revoked) {
+					long long rt = 0;
 					n_revoked = next;
+					if (revtime != NULL && rev_time(revtime, &rt) == 0)
+						*revoked_at = (time_t)rt;
+				}
 				revoked = 1;
 				break;
 			case V_OCSP_CERTSTATUS_GOOD:
@@ -319,6 +324,17 @@ revocation_check_ocsp(const unsigned char *der, size_t len, X509 *leaf,
     X509 *issuer, STACK_OF(X509) *chain, X509_STORE *trust, time_t now,
     time_t *next_update, const char **reason)
 {
+	time_t revoked_at = 0;
+
+	return revocation_check_ocsp_at(der, len, leaf, issuer, chain, trust, now,
+	    next_update, &revoked_at, reason);
+}
+
+enum revocation_status
+revocation_check_ocsp_at(const unsigned char *der, size_t len, X509 *leaf,
+    X509 *issuer, STACK_OF(X509) *chain, X509_STORE *trust, time_t now,
+    time_t *next_update, time_t *revoked_at, const char **reason)
+{
 	enum revocation_status result = REVOCATION_UNKNOWN;
 	const char *why = "ocsp_unparseable";
 	const unsigned char *p = der;
@@ -344,7 +360,8 @@ revocation_check_ocsp(const unsigned char *der, size_t len, X509 *leaf,
 		why = "ocsp_bad_signature";
 		goto out;
 	}
-	result = ocsp_status(bs, leaf, issuer, now, &next, &why);
+	*revoked_at = 0;
+	result = ocsp_status(bs, leaf, issuer, now, &next, revoked_at, &why);
 out:
 	OCSP_BASICRESP_free(bs);
 	OCSP_RESPONSE_free(resp);
@@ -517,6 +534,19 @@ enum revocation_status
 revocation_check_crl(const unsigned char *data, size_t len, X509 *leaf,
     X509 *issuer, time_t now, time_t *next_update, const char **reason)
 {
+	time_t revoked_at = 0;
+
+	return revocation_check_crl_at(data, len, leaf, issuer, now, next_update,
+	    &revoked_at, reason);
+}
+
+enum revocation_status
+revocation_check_crl_at(const unsigned char *data, size_t len, X509 *leaf,
+    X509 *issuer, time_t now, time_t *next_update, time_t *revoked_at,
+    const char **reason)
+{
+	long long rt = 0;
+
 	enum revocation_status result = REVOCATION_UNKNOWN;
 	const char *why = "crl_unparseable";
 	X509_REVOKED *entry = NULL;
@@ -526,6 +556,7 @@ revocation_check_crl(const unsigned char *data, size_t len, X509 *leaf,
 	uint32_t flags;
 
 	ERR_clear_error();
+	*revoked_at = 0;
 	if (data == NULL || len == 0 || len > REV_INPUT_MAX || leaf == NULL ||
 	    issuer == NULL)
 		goto out;
@@ -560,6 +591,8 @@ revocation_check_crl(const unsigned char *data, size_t len, X509 *leaf,
 		break;
 	case 1:
 		result = REVOCATION_REVOKED;
+		if (rev_time(X509_REVOKED_get0_revocationDate(entry), &rt) == 0)
+			*revoked_at = (time_t)rt;
 		break;
 	default:
 		why = "crl_unparseable";

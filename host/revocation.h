@@ -44,6 +44,15 @@ enum revocation_status revocation_check_ocsp(const unsigned char *der, size_t le
 enum revocation_status revocation_check_crl(const unsigned char *data, size_t len,
     X509 *leaf, X509 *issuer, time_t now, time_t *next_update, const char **reason);
 
+/* The same, also giving the revocation time (0 when not revoked or not
+ * stated): mail tells "revoked before it signed" from "revoked since". */
+enum revocation_status revocation_check_ocsp_at(const unsigned char *der, size_t len,
+    X509 *leaf, X509 *issuer, STACK_OF(X509) *chain, X509_STORE *trust, time_t now,
+    time_t *next_update, time_t *revoked_at, const char **reason);
+enum revocation_status revocation_check_crl_at(const unsigned char *data, size_t len,
+    X509 *leaf, X509 *issuer, time_t now, time_t *next_update, time_t *revoked_at,
+    const char **reason);
+
 /* The first http(s) CRL distribution point URL of cert, malloc'd, or NULL. */
 char *revocation_crl_url(X509 *cert);
 
