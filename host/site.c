@@ -5,7 +5,7 @@
  * from the browser, and everything a server or a CA's CRL/OCSP endpoint
  * sends. Limits: SITE_URLS_MAX URLs and cfg->sites_max distinct hosts per
  * `sites`, FETCH_CHAIN_MAX certificates of at most FETCH_CERT_MAX bytes per
- * chain, SITE_CRL_MAX bytes of CRL, SITE_OCSP_MAX of OCSP response.
+ * chain; revocation fetches are bounded in revfetch.h.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <openssl/err.h>
@@ -23,6 +23,7 @@
 #include "ct.h"
 #include "fetch.h"
 #include "log.h"
+#include "revfetch.h"
 #include "revocation.h"
 #include "site.h"
 #include "verdict.h"
@@ -89,107 +90,31 @@ site_shutdown(void)
 	pthread_mutex_unlock(&ctx_lock);
 }
 
-static int
-cancelled(const atomic_int *cancel)
-{
-	return cancel != NULL && atomic_load(cancel) != 0;
-}
-
-/* CRL for leaf: from the cache, else fetched. */
-static enum revocation_status
-check_crl(struct site_ctx *c, const char *url, X509 *leaf, X509 *issuer, time_t now,
-    const atomic_int *cancel, const char **detail)
-{
-	unsigned char *data = NULL;
-	size_t len = 0;
-	time_t next = 0;
-	enum revocation_status st;
-	char err[256];
-	int from_cache;
-
-	from_cache = cache_get_blob(c->cache, url, now, &data, &len);
-	if (!from_cache && fetch_http(c->cfg, url, NULL, NULL, 0, SITE_CRL_MAX, cancel,
-	    &data, &len, err, sizeof(err)) != TL_OK) {
-		log_msg("revocation: CRL not fetched");
-		*detail = "crl_unavailable";
-		return REVOCATION_UNKNOWN;
-	}
-	st = revocation_check_crl(data, len, leaf, issuer, now, &next, detail);
-	if (!from_cache && st != REVOCATION_UNKNOWN && next > now)
-		cache_put_blob(c->cache, url, data, len, next, now);
-	free(data);
-	return st;
-}
-
-static enum revocation_status
-check_ocsp_online(struct site_ctx *c, const char *url, X509 *leaf, X509 *issuer,
-    STACK_OF(X509) *chain, time_t now, const atomic_int *cancel, const char **detail)
-{
-	unsigned char *req = NULL, *resp = NULL;
-	size_t req_len = 0, resp_len = 0;
-	time_t next = 0;
-	enum revocation_status st = REVOCATION_UNKNOWN;
-	char err[256];
-
-	*detail = "ocsp_unavailable";
-	if (revocation_ocsp_request(leaf, issuer, &req, &req_len) != 0)
-		goto out;
-	if (fetch_http(c->cfg, url, "application/ocsp-request", req, req_len,
-	    SITE_OCSP_MAX, cancel, &resp, &resp_len, err, sizeof(err)) != TL_OK)
-		goto out;
-	*detail = NULL;
-	st = revocation_check_ocsp(resp, resp_len, leaf, issuer, chain,
-	    site_trust_store(c->trust), now, &next, detail);
-out:
-	free(req);
-	free(resp);
-	return st;
-}
-
 /* Staple first; then the CRL; then OCSP over HTTP where configured (it
  * tells the CA which site the user visits). Unknown never upgrades. */
 static void
 check_revocation(struct site_ctx *c, STACK_OF(X509) *chain, const unsigned char *staple,
     size_t staple_len, time_t now, const atomic_int *cancel, struct site_verdict *v)
 {
-	X509 *leaf = sk_X509_value(chain, 0);
-	X509 *issuer = sk_X509_num(chain) > 1 ? sk_X509_value(chain, 1) : leaf;
-	enum revocation_status st = REVOCATION_NOT_CHECKED;
-	const char *detail = NULL;
-	time_t next = 0;
-	char *crl = NULL, *ocsp = NULL;
+	struct revfetch_query q;
+	struct revfetch_answer a;
 
-	if (staple != NULL) {
-		st = revocation_check_ocsp(staple, staple_len, leaf, issuer, chain,
-		    site_trust_store(c->trust), now, &next, &detail);
-		if (st == REVOCATION_GOOD || st == REVOCATION_REVOKED)
-			goto done;
-	}
-	if (cancelled(cancel))
-		goto done;
-	crl = revocation_crl_url(leaf);
-	ocsp = revocation_ocsp_url(leaf);
-	if (crl != NULL) {
-		st = check_crl(c, crl, leaf, issuer, now, cancel, &detail);
-		if (st == REVOCATION_GOOD || st == REVOCATION_REVOKED)
-			goto done;
-	}
-	if (ocsp != NULL && c->cfg->ocsp_fetch) {
-		st = check_ocsp_online(c, ocsp, leaf, issuer, chain, now, cancel, &detail);
-	} else if (ocsp != NULL && crl == NULL && staple == NULL) {
-		st = REVOCATION_NOT_CHECKED; /* only OCSP, and not allowed to ask */
-		detail = "ocsp_not_configured";
-	}
-done:
-	v->revocation = st;
-	if (st == REVOCATION_UNKNOWN) {
+	memset(&q, 0, sizeof(q));
+	q.cfg = c->cfg;
+	q.cache = c->cache;
+	q.trust = site_trust_store(c->trust);
+	q.chain = chain;
+	q.staple = staple;
+	q.staple_len = staple_len;
+	q.now = now;
+	q.cancel = cancel;
+	q.allow_ocsp = c->cfg->ocsp_fetch;
+	revfetch_status(&q, &a);
+	v->revocation = a.status;
+	if (a.status == REVOCATION_UNKNOWN)
 		site_verdict_add_reason(v, REASON_REVOCATION_UNKNOWN);
-		v->revocation_detail = detail;
-	} else if (st == REVOCATION_NOT_CHECKED) {
-		v->revocation_detail = detail;
-	}
-	free(crl);
-	free(ocsp);
+	if (a.status == REVOCATION_UNKNOWN || a.status == REVOCATION_NOT_CHECKED)
+		v->revocation_detail = a.detail;
 }
 
 /* Classification, revocation and CT for a chain; fills v. */

@@ -15,8 +15,6 @@
 
 #define SITE_URLS_MAX 2000   /* URLs in one `sites` request */
 #define SITE_FANOUT 16       /* hosts checked at once by `sites` */
-#define SITE_CRL_MAX (8u * 1024u * 1024u)
-#define SITE_OCSP_MAX (64u * 1024u)
 
 int site_handle_site(struct tl_call *call);
 int site_handle_sites(struct tl_call *call);
