@@ -43,8 +43,9 @@ ASAN_OBJ := $(patsubst %.c,$(BUILD)/asan/%.o,$(HOST_SRC))
 ASAN_LIB := $(filter-out $(BUILD)/asan/host/main.o,$(ASAN_OBJ))
 UNIT_OBJ := $(patsubst %.c,$(BUILD)/asan/%.o,$(UNIT_SRC))
 
-.PHONY: all deps check asan unit protocol protocol-asan integration e2e demo clean install
+.PHONY: all deps check asan unit protocol protocol-asan fuzz-replay fuzz integration e2e demo clean install
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: $(BUILD)/trustlens-host
 
@@ -125,6 +126,51 @@ integration: $(BUILD)/trustlens-host
 	@mkdir -p $(BUILD)/results
 	@tests/integration/site/run.sh 2>&1 | tee $(BUILD)/results/integration-site.log
 
+# Fuzz targets (tests/fuzz/fuzz_*.c): `make check` replays their committed
+# corpora through a plain main under gcc with ASan+UBSan; `make fuzz` runs
+# them under clang's libFuzzer for FUZZ_SECONDS each.
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 60
+
+$(BUILD)/asan/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(ASAN_LIB)
+	@mkdir -p $(@D)
+	@echo "  LD/SAN  $@"
+	@$(CC) $(WARN) $(SAN) $(CPPFLAGS_ALL) -o $@ $< tests/fuzz/replay.c $(ASAN_LIB) $(PKG_LIBS)
+
+fuzz-replay: $(addprefix $(BUILD)/asan/fuzz/,$(FUZZ_TARGETS))
+	@mkdir -p $(BUILD)/results
+	@set -o pipefail; total_p=0; total_f=0; \
+	for t in $(FUZZ_TARGETS); do \
+		name=$${t#fuzz_}; \
+		line=$$(ASAN_OPTIONS=detect_leaks=1 $(BUILD)/asan/fuzz/$$t tests/fuzz/corpus/$$name 2>$(BUILD)/results/fuzz-$$name.err | tail -n 1); \
+		p=$$(echo "$$line" | sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$$/\1/p'); \
+		f=$$(echo "$$line" | sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$$/\2/p'); \
+		if [ -z "$$p" ]; then echo "FAIL $$t: crashed (see $(BUILD)/results/fuzz-$$name.err)"; p=0; f=1; \
+		else echo "ok   $$t: $$line"; fi; \
+		total_p=$$((total_p + p)); total_f=$$((total_f + f)); \
+	done; echo "$$total_p passed, $$total_f failed" | tee $(BUILD)/results/fuzz-replay.log
+
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+FUZZ_SRC := $(LIB_SRC)
+$(BUILD)/fuzz/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(@D)
+	@$(FUZZ_CC) $(FUZZ_FLAGS) $(CPPFLAGS_ALL) -c -o $@ $<
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(FUZZ_SRC))
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+		name=$${t#fuzz_}; mkdir -p $(BUILD)/fuzz/corpus-$$name; \
+		echo "== $$t for $(FUZZ_SECONDS) s"; \
+		$(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		    -artifact_prefix=$(BUILD)/fuzz/$$name- \
+		    $(BUILD)/fuzz/corpus-$$name tests/fuzz/corpus/$$name 2>&1 | \
+		    grep -E 'stat::|Done|ERROR|SUMMARY|cov:' | tail -n 8 || exit 1; \
+	done
+
 e2e: $(BUILD)/trustlens-host
 	@mkdir -p $(BUILD)/results
 	@tests/e2e/run.sh 2>&1 | tee $(BUILD)/results/e2e.log
@@ -138,8 +184,8 @@ asan:
 check: deps
 	@rm -rf $(BUILD)/results
 	@$(MAKE) --no-print-directory all $(BUILD)/asan/unit-tests $(BUILD)/asan/trustlens-host $(BUILD)/protocol-driver
-	@-$(MAKE) --no-print-directory -k unit protocol protocol-asan integration e2e
-	@tests/summary.sh $(BUILD)/results unit protocol protocol-asan integration-site e2e
+	@-$(MAKE) --no-print-directory -k unit protocol protocol-asan fuzz-replay integration e2e
+	@tests/summary.sh $(BUILD)/results unit protocol protocol-asan fuzz-replay integration-site e2e
 
 demo: deps all $(BUILD)/pki/.complete
 	@tests/demo.sh $(BUILD)/trustlens-host
