@@ -33,7 +33,8 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 DEFS    := -DOPENSSL_API_COMPAT=30000
 CPPFLAGS_ALL = -I$(BUILD)/gen -Ihost -Ipkcs11 $(DEFS) $(PKG_CFLAGS)
 
-HOST_SRC := $(wildcard host/*.c) $(wildcard pkcs11/*.c) $(BUILD)/gen/webpki_data.c
+HOST_SRC := $(wildcard host/*.c) $(wildcard pkcs11/*.c) $(BUILD)/gen/webpki_data.c \
+            $(BUILD)/gen/eid_data.c
 LIB_SRC  := $(filter-out host/main.c,$(HOST_SRC))
 UNIT_SRC := $(wildcard tests/unit/*.c)
 HDRS     := $(wildcard host/*.h pkcs11/*.h) $(BUILD)/gen/extids.h
@@ -43,7 +44,7 @@ ASAN_OBJ := $(patsubst %.c,$(BUILD)/asan/%.o,$(HOST_SRC))
 ASAN_LIB := $(filter-out $(BUILD)/asan/host/main.o,$(ASAN_OBJ))
 UNIT_OBJ := $(patsubst %.c,$(BUILD)/asan/%.o,$(UNIT_SRC))
 
-.PHONY: all deps check asan unit protocol protocol-asan fuzz-replay fuzz integration e2e demo clean install
+.PHONY: all deps check asan unit protocol protocol-asan fuzz-replay fuzz integration e2e demo bench clean install
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -71,6 +72,19 @@ $(BUILD)/tools/gen_webpki: host/tools/gen_webpki.c host/config.c host/config.h
 $(BUILD)/gen/webpki_data.c: $(WEBPKI) $(BUILD)/tools/gen_webpki
 	@mkdir -p $(@D)
 	$(BUILD)/tools/gen_webpki $(WEBPKI) > $@.tmp 2> $(BUILD)/gen/ev-disagreements.txt && mv $@.tmp $@
+
+EID_PEM := data/eid/belgiumrca2.pem data/eid/belgiumrca3.pem data/eid/belgiumrca4.pem \
+           data/eid/belgiumrca4b.pem data/eid/belgiumrca6.pem \
+           data/eid/citizenca-202002.pem data/eid/foreignerca-202001.pem
+
+$(BUILD)/tools/gen_eid: host/tools/gen_eid.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O1 $(DEFS) $(PKG_CFLAGS) -o $@ host/tools/gen_eid.c $(PKG_LIBS)
+
+# The Belgian eID roots and issuing CAs, from data/eid/.
+$(BUILD)/gen/eid_data.c: $(EID_PEM) $(BUILD)/tools/gen_eid
+	@mkdir -p $(@D)
+	$(BUILD)/tools/gen_eid $(EID_PEM) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/rel/$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(@D)
@@ -189,6 +203,10 @@ check: deps
 
 demo: deps all $(BUILD)/pki/.complete
 	@tests/demo.sh $(BUILD)/trustlens-host
+
+# The benchmark table against peers (bench/run.sh): stdout and bench/results.md.
+bench: all $(BUILD)/pki/.complete
+	@BUILD=$(BUILD) CC=$(CC) bench/run.sh
 
 clean:
 	rm -rf $(BUILD) tests/out node_modules

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "dispatch.h"
 #include "install.h"
+#include "mail.h"
 #include "site.h"
 #include "../pkcs11/token.h"
 #include "version.h"
@@ -195,8 +196,9 @@ cli_main(int argc, char **argv)
 		return cmd_install(argc, argv, 1);
 	if (strcmp(cmd, "site") == 0)
 		return site_cli(argc, argv);
-	if (strcmp(cmd, "mail") == 0 ||
-	    strcmp(cmd, "tokens") == 0 || strcmp(cmd, "diagnose") == 0)
+	if (strcmp(cmd, "mail") == 0)
+		return mail_cli(argc, argv);
+	if (strcmp(cmd, "tokens") == 0 || strcmp(cmd, "diagnose") == 0)
 		return not_available(cmd);
 	return usage("unknown command");
 }

@@ -12,6 +12,7 @@
 #include "dispatch.h"
 #include "frame.h"
 #include "log.h"
+#include "mail.h"
 #include "site.h"
 #include "version.h"
 
@@ -39,12 +40,14 @@ static const char *const no_params[] = { NULL };
 static const char *const site_params[] = { "url", NULL };
 static const char *const sites_params[] = { "urls", NULL };
 static const char *const chain_params[] = { "host", "port", "chain", NULL };
+static const char *const mail_params[] = { "raw", "raw_b64", NULL };
 
 static const struct dispatch_entry table[] = {
 	{ "hello", handle_hello, DISPATCH_LOOKUP_MAX, no_params, DISPATCH_INSTANT },
 	{ "site", site_handle_site, DISPATCH_LOOKUP_MAX, site_params, 0 },
 	{ "sites", site_handle_sites, DISPATCH_LOOKUP_MAX, sites_params, 0 },
 	{ "chain", site_handle_chain, DISPATCH_LOOKUP_MAX, chain_params, 0 },
+	{ "mail", mail_handle, 0, mail_params, 0 },
 };
 
 #define TABLE_SIZE (sizeof(table) / sizeof(table[0]))

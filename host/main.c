@@ -24,6 +24,7 @@
 #include "dispatch.h"
 #include "frame.h"
 #include "log.h"
+#include "mail.h"
 #include "server.h"
 #include "site.h"
 #include "version.h"
@@ -134,6 +135,7 @@ out:
 		_exit(rc);
 	}
 	site_shutdown();
+	mail_shutdown();
 	config_free(cfg);
 	close(in_fd);
 	close(out_fd);

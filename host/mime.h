@@ -106,6 +106,11 @@ struct mime_msg {
 	size_t n_links;
 	size_t n_parts;
 	int lf_only;          /* the message used bare LF line endings */
+	int n_unsupported;    /* multipart/signed and pkcs7-mime entities that
+	                         are no usable S/MIME signature: another
+	                         protocol (PGP), not two parts, a second part
+	                         that is no pkcs7-signature, enveloped or
+	                         other non-signed-data pkcs7-mime */
 };
 
 /* Parses a raw message. *out is NULL on entry, set on MIME_OK. */

@@ -49,5 +49,7 @@ void suite_addrguard(void);
 void suite_fetch(void);
 void suite_revocation(void);
 void suite_ct(void);
+void suite_mime(void);
+void suite_smime(void);
 
 #endif

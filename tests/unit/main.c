@@ -23,6 +23,8 @@ static const struct {
 	{ "fetch", suite_fetch },
 	{ "revocation", suite_revocation },
 	{ "ct", suite_ct },
+	{ "mime", suite_mime },
+	{ "smime", suite_smime },
 };
 
 int

@@ -1,0 +1,204 @@
+/*
+ * gen_eid: build-time generator of the shipped Belgian eID certificates
+ * (host/smime_internal.h's smime_eid_certs).
+ *
+ * Reads the PEM files of data/eid/ named on the command line (roots and
+ * issuing CAs), checks them, and writes C source holding their PEM text with
+ * a provenance comment per certificate (file, subject CN, validity,
+ * SHA-256). Refuses: a file that does not hold exactly one certificate; a
+ * certificate that is not a CA; an issuing CA that is not issued (signature
+ * checked) by one of the roots given. A certificate is a root when it is
+ * self-signed (signature checked).
+ *
+ * usage: gen_eid FILE.pem... > eid_data.c
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define GEN_MAX 32
+
+struct gen_cert {
+	const char *path;
+	X509 *x;
+	int root;
+};
+
+static X509 *
+read_one(const char *path)
+{
+	BIO *bio = BIO_new_file(path, "r");
+	X509 *x = NULL, *extra = NULL;
+
+	if (bio == NULL) {
+		fprintf(stderr, "gen_eid: cannot read %s\n", path);
+		return NULL;
+	}
+	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	if (x != NULL)
+		extra = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	if (x == NULL || extra != NULL) {
+		fprintf(stderr, "gen_eid: %s must hold exactly one certificate\n", path);
+		X509_free(x);
+		x = NULL;
+	}
+	X509_free(extra);
+	BIO_free(bio);
+	ERR_clear_error();
+	return x;
+}
+
+static const char *
+base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL ? slash + 1 : path;
+}
+
+/* Text safe inside a C comment: printable ASCII without '*' and '/'. */
+static void
+emit_comment_text(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		putchar(c >= 0x20 && c < 0x7f && c != '*' && c != '/' ? c : '?');
+	}
+}
+
+static void
+emit_time(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (ASN1_TIME_to_tm(t, &tm) == 1)
+		printf("%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	else
+		printf("?");
+}
+
+static int
+emit_cert(const struct gen_cert *c)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	char cn[256];
+	BIO *mem = BIO_new(BIO_s_mem());
+	char *pem = NULL, *line, *nl;
+	long n;
+	int rc = -1;
+
+	if (mem == NULL || PEM_write_bio_X509(mem, c->x) != 1 ||
+	    X509_digest(c->x, EVP_sha256(), md, &mdlen) != 1)
+		goto out;
+	if (X509_NAME_get_text_by_NID(X509_get_subject_name(c->x), NID_commonName, cn,
+	    sizeof(cn)) < 0)
+		cn[0] = '\0';
+	printf("\t/* %s: CN=", base_name(c->path));
+	emit_comment_text(cn);
+	printf(", %s, valid ", c->root ? "root" : "issuing CA");
+	emit_time(X509_get0_notBefore(c->x));
+	printf(" to ");
+	emit_time(X509_get0_notAfter(c->x));
+	printf(",\n\t * SHA-256 ");
+	for (i = 0; i < mdlen; i++)
+		printf("%02x", md[i]);
+	printf(" */\n\t{ \"%s\", %d,\n", base_name(c->path), c->root);
+	n = BIO_get_mem_data(mem, &pem);
+	if (n <= 0 || pem == NULL)
+		goto out;
+	/* PEM is base64 and header lines only: no quotes or backslashes. */
+	line = pem;
+	while (line < pem + n) {
+		nl = memchr(line, '\n', (size_t)(pem + n - line));
+		if (nl == NULL)
+			goto out;
+		printf("\t  \"%.*s\\n\"\n", (int)(nl - line), line);
+		line = nl + 1;
+	}
+	printf("\t},\n");
+	rc = 0;
+out:
+	BIO_free(mem);
+	return rc;
+}
+
+/* 1 when x is issued by one of the roots (names and signature). */
+static int
+issued_by_root(const struct gen_cert *all, int n, X509 *x)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (!all[i].root || X509_check_issued(all[i].x, x) != X509_V_OK)
+			continue;
+		if (X509_verify(x, X509_get0_pubkey(all[i].x)) == 1)
+			return 1;
+	}
+	ERR_clear_error();
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct gen_cert certs[GEN_MAX];
+	char date[32];
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	time_t when = sde != NULL ? (time_t)strtoll(sde, NULL, 10) : time(NULL);
+	struct tm tm;
+	int i, n = argc - 1, rc = 1;
+
+	memset(certs, 0, sizeof(certs));
+	if (n < 1 || n > GEN_MAX) {
+		fprintf(stderr, "usage: gen_eid FILE.pem... (at most %d)\n", GEN_MAX);
+		return 2;
+	}
+	for (i = 0; i < n; i++) {
+		certs[i].path = argv[i + 1];
+		certs[i].x = read_one(argv[i + 1]);
+		if (certs[i].x == NULL)
+			goto out;
+		if (X509_check_ca(certs[i].x) < 1) {
+			fprintf(stderr, "gen_eid: %s is not a CA certificate\n", argv[i + 1]);
+			goto out;
+		}
+		certs[i].root = X509_self_signed(certs[i].x, 1) == 1;
+		ERR_clear_error();
+	}
+	for (i = 0; i < n; i++) {
+		if (!certs[i].root && !issued_by_root(certs, n, certs[i].x)) {
+			fprintf(stderr, "gen_eid: %s is not issued by any root given\n",
+			    certs[i].path);
+			goto out;
+		}
+	}
+	if (gmtime_r(&when, &tm) == NULL || strftime(date, sizeof(date), "%Y-%m-%d", &tm) == 0)
+		snprintf(date, sizeof(date), "?");
+	printf("/* Generated by host/tools/gen_eid on %s from", date);
+	for (i = 0; i < n; i++)
+		printf("%s %s", i > 0 ? "," : "", certs[i].path);
+	printf(":\n * the shipped Belgian eID roots and issuing CAs. Do not edit. */\n");
+	printf("#include <stddef.h>\n\n#include \"smime_internal.h\"\n\n");
+	printf("const struct smime_eid_cert smime_eid_certs[] = {\n");
+	for (i = 0; i < n; i++) {
+		if (emit_cert(&certs[i]) < 0) {
+			fprintf(stderr, "gen_eid: cannot encode %s\n", certs[i].path);
+			goto out;
+		}
+	}
+	printf("};\n\nconst size_t smime_eid_n_certs = %d;\n", n);
+	rc = 0;
+out:
+	for (i = 0; i < n; i++)
+		X509_free(certs[i].x);
+	return rc;
+}
