@@ -139,6 +139,7 @@ protocol-asan: $(BUILD)/asan/trustlens-host $(BUILD)/protocol-driver
 integration: $(BUILD)/trustlens-host
 	@mkdir -p $(BUILD)/results
 	@tests/integration/site/run.sh 2>&1 | tee $(BUILD)/results/integration-site.log
+	@tests/integration/mail/run.sh 2>&1 | tee $(BUILD)/results/integration-mail.log
 
 # Fuzz targets (tests/fuzz/fuzz_*.c): `make check` replays their committed
 # corpora through a plain main under gcc with ASan+UBSan; `make fuzz` runs
@@ -199,7 +200,7 @@ check: deps
 	@rm -rf $(BUILD)/results
 	@$(MAKE) --no-print-directory all $(BUILD)/asan/unit-tests $(BUILD)/asan/trustlens-host $(BUILD)/protocol-driver
 	@-$(MAKE) --no-print-directory -k unit protocol protocol-asan fuzz-replay integration e2e
-	@tests/summary.sh $(BUILD)/results unit protocol protocol-asan fuzz-replay integration-site e2e
+	@tests/summary.sh $(BUILD)/results unit protocol protocol-asan fuzz-replay integration-site integration-mail e2e
 
 demo: deps all $(BUILD)/pki/.complete
 	@tests/demo.sh $(BUILD)/trustlens-host

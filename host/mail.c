@@ -254,7 +254,7 @@ check_chain(struct mail_ctx *c, struct smime_result *r, time_t now,
 	memset(&q, 0, sizeof(q));
 	q.cfg = c->cfg;
 	q.cache = c->cache;
-	q.trust = NULL;
+	q.trust = smime_trust_store(c->trust, v->signer.kind == SMIME_KIND_EID);
 	q.chain = r->chain_certs;
 	q.now = now;
 	q.cancel = cancel;
@@ -442,6 +442,46 @@ verdict_json(const struct mail_verdict *v)
 	return o;
 }
 
+/* The From addr-spec of a message whose body does not parse: its From
+ * field(s) alone, parsed as a message of their own. "" when that fails. */
+static void
+header_from(const unsigned char *raw, size_t len, char *out, size_t outlen)
+{
+	struct mime_msg *h = NULL;
+	unsigned char *copy;
+	size_t i = 0, n = 0, eol;
+	int keep = 0;
+
+	out[0] = '\0';
+	copy = malloc(2 * len + 3); /* a bare LF becomes CRLF */
+	if (copy == NULL)
+		return;
+	while (i < len) {
+		for (eol = i; eol < len && raw[eol] != '\n'; eol++)
+			;
+		if (eol == i || (eol == i + 1 && raw[i] == '\r'))
+			break; /* end of the header block */
+		if (raw[i] != ' ' && raw[i] != '\t')
+			keep = eol - i >= 5 && strncasecmp((const char *)raw + i, "from:", 5) == 0;
+		if (keep) {
+			memcpy(copy + n, raw + i, eol - i);
+			n += eol - i;
+			if (n == 0 || copy[n - 1] != '\r')
+				copy[n++] = '\r';
+			copy[n++] = '\n';
+		}
+		i = eol + 1;
+	}
+	if (n > 0) {
+		memcpy(copy + n, "\r\n", 2);
+		if (mime_parse(copy, n + 2, &h) == MIME_OK && h->n_from > 0 &&
+		    strlen(h->from[0].addr_spec) < outlen)
+			snprintf(out, outlen, "%s", h->from[0].addr_spec);
+	}
+	mime_free(h);
+	free(copy);
+}
+
 /* The whole evaluation. Returns the verdict JSON (never NULL unless out of
  * memory): a message is always given a verdict. */
 static json_t *
@@ -452,14 +492,18 @@ mail_evaluate(struct mail_ctx *c, const unsigned char *raw, size_t len, time_t n
 	struct mime_msg *m = NULL;
 	struct smime_result *res = NULL;
 	int *valid = NULL, primary = -1;
-	char key[600];
+	char key[600], from[MIME_MAX_URL];
 	json_t *out;
 	size_t i;
 
 	memset(&v, 0, sizeof(v));
 	if (mime_parse(raw, len, &m) != MIME_OK) {
 		/* Nothing can be said about a message that does not parse;
-		 * it never reads as "unsigned". */
+		 * it never reads as "unsigned". Its From is still named when
+		 * the header block alone parses. */
+		header_from(raw, len, from, sizeof(from));
+		if (from[0] != '\0')
+			v.from = from;
 		v.signature = "invalid";
 		add(&v, MR_MALFORMED_MIME);
 		v.coverage = "none";

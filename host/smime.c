@@ -73,6 +73,12 @@ fail(char *err, size_t errlen, const char *msg, const char *what)
 	return -1;
 }
 
+X509_STORE *
+smime_trust_store(const struct smime_trust *t, int eid)
+{
+	return eid ? t->eid : t->smime;
+}
+
 void
 smime_trust_free(struct smime_trust *t)
 {

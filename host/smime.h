@@ -34,6 +34,11 @@ int smime_trust_load(const struct config *cfg, struct smime_trust **out, char *e
     size_t errlen);
 void smime_trust_free(struct smime_trust *t);
 
+/* The anchors a signer of that kind chains to (borrowed): the eID store for
+ * SMIME_KIND_EID, else the S/MIME store. Revocation checks use it to accept
+ * a CA's delegated OCSP responder. */
+X509_STORE *smime_trust_store(const struct smime_trust *t, int eid);
+
 enum smime_sig {
 	SMIME_SIG_VALID = 1,
 	SMIME_SIG_INVALID,
