@@ -218,6 +218,7 @@ state_dir(const struct config *cfg, char *out, size_t len)
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=NORMAL;"
+    "PRAGMA cache_size=-256;"
     "CREATE TABLE IF NOT EXISTS verdicts (key TEXT PRIMARY KEY, value TEXT NOT NULL,"
     " expires INTEGER NOT NULL, stored INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS blobs (key TEXT PRIMARY KEY, value BLOB NOT NULL,"
@@ -436,6 +437,34 @@ cache_get_verdict(struct cache *c, const char *host, unsigned port, time_t now,
 	}
 	free(value);
 	return *out != NULL;
+}
+
+int
+cache_get_verdict_text(struct cache *c, const char *host, unsigned port, time_t now,
+    char **out)
+{
+	char key[320];
+	unsigned char *value = NULL;
+	size_t len = 0;
+	time_t expires = 0;
+	int hit;
+
+	*out = NULL;
+	if (c == NULL)
+		return 0;
+	verdict_key(c, host, port, key, sizeof(key));
+	pthread_mutex_lock(&c->lock);
+	hit = mem_get(&c->verdicts, key, now, &value, &len);
+	if (!hit && db_get(c, "verdicts", key, now, &value, &len, &expires)) {
+		hit = 1;
+		mem_put(&c->verdicts, key, value, len, expires);
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (hit)
+		*out = (char *)value;
+	else
+		free(value);
+	return hit;
 }
 
 int

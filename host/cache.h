@@ -42,6 +42,11 @@ int cache_persistent(const struct cache *c);
 int cache_get_verdict(struct cache *c, const char *host, unsigned port, time_t now,
     json_t **out);
 
+/* The same, as the compact JSON text stored (malloc'd; it already says
+ * "cached": true). 1 on a hit. */
+int cache_get_verdict_text(struct cache *c, const char *host, unsigned port, time_t now,
+    char **out);
+
 /* Stores a verdict until `expires`. Returns 0, or -1 (logged, harmless). */
 int cache_put_verdict(struct cache *c, const char *host, unsigned port,
     const json_t *verdict, time_t expires, time_t now);

@@ -25,6 +25,9 @@ struct tl_call {
 	const atomic_int *cancel;     /* non-zero: stop, nobody is listening */
 	json_t *request;              /* borrowed: the whole request object */
 	json_t *result;               /* owned: set by the handler on success */
+	char *result_text;            /* owned: or the result already serialised
+	                                 as compact JSON (a cached verdict): spliced
+	                                 into the reply without a parse */
 	enum tl_status status;
 	char message[CALL_MESSAGE_MAX];
 };

@@ -53,6 +53,7 @@
 struct ct_key {
 	const struct webpki_ctlog *log;
 	EVP_PKEY *pkey;
+	int tried;      /* the key was decoded (or found unusable) */
 };
 
 struct ct_keys {
@@ -92,11 +93,45 @@ ct_keys_clear(struct ct_keys *k)
 	k->n = 0;
 }
 
+/* Keys are decoded lazily, when an SCT names their log: decoding all of
+ * them costs ~1 M instructions each with OpenSSL 3.0 and most verdicts need
+ * two or three. The lock guards `tried` and `pkey` of every table. */
+static pthread_mutex_t ct_key_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static EVP_PKEY *
+ct_key_pkey(struct ct_key *k)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	const struct webpki_ctlog *log = k->log;
+	const unsigned char *p = log->key_der;
+	EVP_PKEY *pkey = NULL;
+
+	pthread_mutex_lock(&ct_key_lock);
+	if (k->tried)
+		goto out;
+	k->tried = 1;
+	if (p == NULL || log->key_len == 0 || log->key_len > CT_KEY_MAX)
+		goto out;
+	if (EVP_Digest(p, log->key_len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != CT_LOG_ID_LEN || memcmp(md, log->log_id, CT_LOG_ID_LEN) != 0)
+		goto out;
+	pkey = d2i_PUBKEY(NULL, &p, (long)log->key_len);
+	if (pkey != NULL && p != log->key_der + log->key_len) {
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+	}
+	k->pkey = pkey;
+	ERR_clear_error();
+out:
+	pkey = k->pkey;
+	pthread_mutex_unlock(&ct_key_lock);
+	return pkey;
+}
+
 static int
 ct_keys_load(struct ct_keys *k, const struct webpki_ctlog *logs, size_t n)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen;
 	size_t i;
 	int rc = -1;
 
@@ -108,30 +143,12 @@ ct_keys_load(struct ct_keys *k, const struct webpki_ctlog *logs, size_t n)
 	if (k->v == NULL)
 		goto out;
 	k->n = n;
-	for (i = 0; i < n; i++) {
-		const unsigned char *p = logs[i].key_der;
-		EVP_PKEY *pkey;
-
+	for (i = 0; i < n; i++)
 		k->v[i].log = &logs[i];
-		if (p == NULL || logs[i].key_len == 0 || logs[i].key_len > CT_KEY_MAX)
-			continue;
-		mdlen = 0;
-		if (EVP_Digest(p, logs[i].key_len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-		    mdlen != CT_LOG_ID_LEN ||
-		    memcmp(md, logs[i].log_id, CT_LOG_ID_LEN) != 0)
-			continue;
-		pkey = d2i_PUBKEY(NULL, &p, (long)logs[i].key_len);
-		if (pkey != NULL && p != logs[i].key_der + logs[i].key_len) {
-			EVP_PKEY_free(pkey);
-			pkey = NULL;
-		}
-		k->v[i].pkey = pkey;
-	}
 	rc = 0;
 out:
 	if (rc != 0)
 		ct_keys_clear(k);
-	ERR_clear_error();
 	return rc;
 }
 
@@ -249,8 +266,8 @@ ct_count(const struct ct_keys *keys, const SCT *sct, int precert,
 		return;
 	}
 	for (i = 0; key == NULL && i < keys->n; i++) {
-		if (keys->v[i].pkey != NULL &&
-		    memcmp(keys->v[i].log->log_id, id, CT_LOG_ID_LEN) == 0)
+		if (memcmp(keys->v[i].log->log_id, id, CT_LOG_ID_LEN) == 0 &&
+		    ct_key_pkey(&keys->v[i]) != NULL)
 			key = &keys->v[i];
 	}
 	if (key == NULL) {

@@ -140,6 +140,26 @@ error_reply(json_t *id, enum tl_status status, const char *message, size_t *len)
 	return s;
 }
 
+/* {"id":<id>,"ok":true,"result":<text>}: the text is compact JSON made by
+ * this host (a cached verdict), never request content. */
+static char *
+splice_reply(json_t *id, const char *text, size_t *len)
+{
+	char *ids = json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY), *out = NULL;
+	size_t n;
+
+	if (ids == NULL)
+		return NULL;
+	n = strlen(ids) + strlen(text) + 32;
+	out = malloc(n);
+	if (out != NULL) {
+		int k = snprintf(out, n, "{\"id\":%s,\"ok\":true,\"result\":%s}", ids, text);
+		*len = k > 0 ? (size_t)k : 0;
+	}
+	free(ids);
+	return out;
+}
+
 char *
 dispatch_error_reply(enum tl_status status, const char *message, size_t *reply_len)
 {
@@ -406,18 +426,27 @@ dispatch_frame(const unsigned char *body, size_t len, const struct config *cfg,
 		call_fail(&call, TL_INTERNAL, "The browser closed the connection.");
 		goto fail;
 	}
-	if (e->handler(&call) != 0 || call.result == NULL) {
+	if (e->handler(&call) != 0 || (call.result == NULL && call.result_text == NULL)) {
 		if (call.message[0] == '\0')
 			call_fail(&call, TL_INTERNAL, "The request failed.");
 		goto fail;
 	}
-	reply = json_pack("{s:O, s:b, s:O}", "id", id, "ok", 1, "result", call.result);
-	if (reply == NULL) {
+	if (call.result_text != NULL) {
+		out = splice_reply(id, call.result_text, reply_len);
+	} else {
+		reply = json_pack("{s:O, s:b, s:O}", "id", id, "ok", 1, "result",
+		    call.result);
+		if (reply == NULL) {
+			call_fail(&call, TL_INTERNAL, "Out of memory.");
+			goto fail;
+		}
+		out = dump(reply, reply_len);
+		json_decref(reply);
+	}
+	if (out == NULL) {
 		call_fail(&call, TL_INTERNAL, "Out of memory.");
 		goto fail;
 	}
-	out = dump(reply, reply_len);
-	json_decref(reply);
 	if (out != NULL && *reply_len > FRAME_REPLY_MAX) {
 		free(out);
 		out = NULL;
@@ -427,6 +456,7 @@ dispatch_frame(const unsigned char *body, size_t len, const struct config *cfg,
 	}
 	log_msg("request %s: ok (%zu bytes in, %zu out)", e->type, len, *reply_len);
 	json_decref(call.result);
+	free(call.result_text);
 	json_decref(req);
 	return out;
 fail:
@@ -434,6 +464,7 @@ fail:
 	    status_code(call.status), len);
 	out = error_reply(id, call.status, call.message, reply_len);
 	json_decref(call.result);
+	free(call.result_text);
 	json_decref(req);
 	return out;
 }

@@ -41,6 +41,7 @@ struct history {
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=NORMAL;"
+    "PRAGMA cache_size=-256;"
     "CREATE TABLE IF NOT EXISTS messages (key TEXT PRIMARY KEY, sender TEXT NOT NULL,"
     " signed INTEGER NOT NULL, cert TEXT, seen INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS messages_sender ON messages(sender, signed);";

@@ -14,7 +14,7 @@
 #include "call.h"
 
 #define SITE_URLS_MAX 2000   /* URLs in one `sites` request */
-#define SITE_FANOUT 16       /* hosts checked at once by `sites` */
+#define SITE_FANOUT 64       /* hosts checked at once by `sites` (network-bound) */
 
 int site_handle_site(struct tl_call *call);
 int site_handle_sites(struct tl_call *call);
