@@ -752,8 +752,14 @@ print_mail(json_t *v)
 		    js(v, "signer", "card") ? js(v, "signer", "card") : "");
 	else
 		printf("signature:   %s\n", sig);
-	if (js(v, "from_binding", NULL) != NULL)
-		printf("address:     %s\n", js(v, "from_binding", NULL));
+	if (js(v, "from_binding", NULL) != NULL) {
+		const char *b = js(v, "from_binding", NULL);
+		printf("address:     %s\n", strcmp(b, "match") == 0 ?
+		    "the sender address is certified by the signer's certificate" :
+		    strcmp(b, "mismatch") == 0 ?
+		    "the sender address does NOT match the signer" :
+		    "not certified (an eID certificate holds no e-mail address)");
+	}
 	if (js(v, "chain", NULL) != NULL)
 		printf("certificate: %s\n", js(v, "chain", NULL));
 	if (js(v, "signing_time", NULL) != NULL)

@@ -99,5 +99,15 @@ bold "A web page cannot make the host probe the local network"
 echo "\$ trustlens-host site https://router.example/   (resolving to 127.0.0.1)"
 TRUSTLENS_RESOLVE=router.example:443:127.0.0.1 "$host" site https://router.example/ || true
 
-printf '\nMail signatures and eID tokens arrive with their issues; this build serves: '
-"$host" mail 2>&1 | tail -n 1 | sed 's/^This build serves: //'
+bold "Who signed a mail: bundled samples (tests/demo-mail)"
+mails=$(cd "$(dirname "$0")" && pwd)/demo-mail
+for m in "$mails"/*.eml; do
+	echo
+	echo "\$ trustlens-host mail $(basename "$m")"
+	TRUSTLENS_EID_ROOTS=$mails/eid-test-roots.pem TRUSTLENS_SMIME_CA_FILE=$mails/smime-test-ca.pem \
+	TRUSTLENS_NOW=2026-06-01T00:00:00Z TRUSTLENS_STATE_DIR=$tmp/mailstate \
+	    "$host" mail "$m" || true
+done
+
+printf '\neID tokens and diagnostics arrive with their issues; this build serves: '
+"$host" tokens 2>&1 | tail -n 1 | sed 's/^This build serves: //'
