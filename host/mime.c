@@ -1,31 +1,25 @@
 /*
  * mime: the structure of a message (see mime.h for why this parser
- * exists). Entities are walked depth-first on the raw bytes; a
- * multipart/signed entity hands out the exact bytes of its first body
- * part (RFC 1847 2.1, RFC 8551 3.5), with only the line endings
- * canonicalised to CRLF, never decoded or re-serialised.
+ * exists). Entities are walked depth-first on the raw bytes, offsets
+ * kept; mime_bound.c splits multiparts and hands out the exact signed
+ * bytes of a multipart/signed entity, never decoded or re-serialised.
  *
  * Line endings: CRLF and bare LF both end a line everywhere (lf_only
  * reports a message with LF and no CRLF at all). A bare CR ends no line
  * here but does in some readers, so it is refused where it could change
- * the structure: in a header block, and before a boundary line.
+ * the structure: in a header block, and before a boundary.
  *
- * Boundaries (RFC 2046 5.1.1): a delimiter is a line "--" boundary, then
- * transport padding (blanks); the close delimiter adds "--". The line
- * break before a delimiter belongs to the delimiter. A line that starts
- * with "--" boundary and goes on with anything else is refused: some
- * readers (OpenSSL's SMIME_read among them) take it for a delimiter,
- * others do not. Also refused (MIME_MALFORMED): a multipart without a
- * boundary, a boundary over 70 characters or outside the bchars of RFC
- * 2046, a multipart that never reaches its close delimiter, an encoded
- * multipart, two Content-Type, Content-Transfer-Encoding or
- * Content-Disposition fields in one entity.
+ * Refused as ambiguous (MIME_MALFORMED): two Content-Type,
+ * Content-Transfer-Encoding or Content-Disposition fields in one entity, a
+ * multipart without a boundary or with a boundary outside RFC 2046, an
+ * encoded multipart, and what mime_bound.c and mime_header.c refuse.
  *
  * Limits: MIME_MAX_BYTES of input, MIME_MAX_DEPTH of nesting (the walk
- * recurses at most that deep), MIME_MAX_PARTS entities, and a budget of
- * 8 times the input (plus 1 MiB) for every byte decoded or copied, so
- * that memory stays proportional to the input even for deeply nested
- * signatures, whose contents overlap.
+ * recurses at most that deep), MIME_MAX_PARTS entities, a budget of 8
+ * times the input (plus 1 MiB) for every byte decoded or copied, so that
+ * memory stays proportional to the input even for nested signatures,
+ * whose contents overlap, and the delimiter candidates the splits may
+ * visit (mime_bound.c). Time stays linear in the input.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -41,6 +35,7 @@ struct walk {
 	struct mime_linkset links;
 	size_t parts;           /* entities entered */
 	size_t budget;          /* bytes that may still be decoded or copied */
+	struct mime_index ix;   /* delimiter candidates of the buffer walked */
 	int add_mode;           /* mime_add_signed_entity: texts and links only */
 	size_t cap_sigs;
 	size_t cap_texts;
@@ -54,11 +49,6 @@ struct ent {
 	int attachment;
 	const unsigned char *body;
 	size_t body_len;
-};
-
-struct span {
-	size_t off;
-	size_t len;
 };
 
 static const char *const status_names[] = {
@@ -80,15 +70,6 @@ mime_status_name(enum mime_status s)
 
 static enum mime_status walk_entity(struct walk *w, const unsigned char *p, size_t len,
     int depth, int signed_by, int in_att, int digest, int top);
-
-static enum mime_status
-spend(struct walk *w, size_t n)
-{
-	if (n > w->budget)
-		return MIME_TOO_LARGE;
-	w->budget -= n;
-	return MIME_OK;
-}
 
 static int
 is_type(const struct ent *e, const char *type, const char *subtype)
@@ -197,7 +178,7 @@ ent_decode(struct walk *w, const struct ent *e, unsigned char **out, size_t *out
 
 	*out = NULL;
 	*outlen = 0;
-	st = spend(w, e->body_len + 3);
+	st = mime_spend(&w->budget, e->body_len + 3);
 	if (st != MIME_OK)
 		return st;
 	d = malloc(e->body_len + 3);
@@ -212,178 +193,6 @@ ent_decode(struct walk *w, const struct ent *e, unsigned char **out, size_t *out
 		*outlen = e->body_len;
 	}
 	*out = d;
-	return MIME_OK;
-}
-
-/* RFC 2046 5.1.1 bchars, at most 70, not ending with a blank. */
-static int
-boundary_ok(const char *b)
-{
-	size_t n = strlen(b), i;
-
-	if (n == 0 || n > 70 || b[n - 1] == ' ')
-		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)b[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    strchr("'()+_,-./:=? ", c) != NULL) || c == '\0')
-			return 0;
-	}
-	return 1;
-}
-
-/* 1: delimiter line, 2: close delimiter, 0: another line, -1: a line
- * that starts like a delimiter and is none (refused). line excludes LF. */
-static int
-delimiter(const unsigned char *line, size_t n, const char *b, size_t bl)
-{
-	size_t i;
-	int close = 0;
-
-	if (n < bl + 2 || line[0] != '-' || line[1] != '-' || memcmp(line + 2, b, bl) != 0)
-		return 0;
-	if (line[n - 1] == '\r')
-		n--;
-	i = bl + 2;
-	if (i + 1 < n && line[i] == '-' && line[i + 1] == '-') {
-		close = 1;
-		i += 2;
-	}
-	while (i < n && (line[i] == ' ' || line[i] == '\t'))
-		i++;
-	if (i != n)
-		return -1;
-	return close ? 2 : 1;
-}
-
-/* Splits a multipart body into its body parts (without the line break
- * that belongs to the next delimiter). Preamble and epilogue ignored.
- * Candidates are found with memchr for '-', so a base64 part costs one
- * vectorised scan. */
-static enum mime_status
-split_parts(const unsigned char *p, size_t len, const char *b, size_t max_parts,
-    struct span **out, size_t *n_out)
-{
-	enum mime_status st = MIME_MALFORMED;
-	struct span *parts = NULL, *np;
-	size_t bl = strlen(b), pos = 0, h, end, start = 0, n = 0, cap = 0, pe;
-	const unsigned char *hit, *nl;
-	int in_part = 0, kind;
-
-	*out = NULL;
-	*n_out = 0;
-	while (pos < len) {
-		hit = memchr(p + pos, '-', len - pos);
-		if (hit == NULL)
-			break;
-		h = (size_t)(hit - p);
-		pos = h + 1;
-		if (len - h < bl + 2 || hit[1] != '-' || memcmp(hit + 2, b, bl) != 0)
-			continue;
-		if (h > 0 && p[h - 1] != '\n') {
-			/* A bare CR before "--boundary" ends a line for some. */
-			if (p[h - 1] == '\r')
-				goto out;
-			continue;
-		}
-		nl = memchr(p + h, '\n', len - h);
-		end = nl != NULL ? (size_t)(nl - p) : len;
-		kind = delimiter(p + h, end - h, b, bl);
-		if (kind <= 0)
-			goto out;
-		if (in_part) {
-			pe = h;
-			if (pe > start) {
-				pe--;                   /* the LF */
-				if (pe > start && p[pe - 1] == '\r')
-					pe--;
-			}
-			if (n == max_parts) {
-				st = MIME_TOO_MANY_PARTS;
-				goto out;
-			}
-			if (n == cap) {
-				cap = cap == 0 ? 8 : cap * 2;
-				np = realloc(parts, cap * sizeof(*np));
-				if (np == NULL) {
-					st = MIME_NO_MEMORY;
-					goto out;
-				}
-				parts = np;
-			}
-			parts[n].off = start;
-			parts[n].len = pe - start;
-			n++;
-		}
-		if (kind == 2) {
-			*out = parts;
-			*n_out = n;
-			parts = NULL;
-			st = MIME_OK;
-			goto out;
-		}
-		in_part = 1;
-		start = nl != NULL ? end + 1 : len;
-		pos = start;
-	}
-out:
-	free(parts);
-	return st;
-}
-
-/* The signed bytes: every bare LF and bare CR becomes CRLF. Works line
- * by line with memchr: a 25 MB part is copied at memory speed. */
-static enum mime_status
-canonical(struct walk *w, const unsigned char *p, size_t n, unsigned char **out, size_t *outlen)
-{
-	enum mime_status st;
-	const unsigned char *q, *end = p + n, *nl, *cr;
-	size_t extra = 0, i, j, e, o = 0;
-	unsigned char *c;
-
-	*out = NULL;
-	for (q = memchr(p, '\n', n); q != NULL; q = memchr(q + 1, '\n', (size_t)(end - q) - 1))
-		extra += q == p || q[-1] != '\r';
-	for (q = memchr(p, '\r', n); q != NULL; q = memchr(q + 1, '\r', (size_t)(end - q) - 1))
-		extra += q + 1 == end || q[1] != '\n';
-	st = spend(w, n + extra + 1);
-	if (st != MIME_OK)
-		return st;
-	c = malloc(n + extra + 1);
-	if (c == NULL)
-		return MIME_NO_MEMORY;
-	if (extra == 0) {
-		memcpy(c, p, n);
-		o = n;
-		i = n;
-	} else {
-		i = 0;
-	}
-	while (i < n) {
-		nl = memchr(p + i, '\n', n - i);
-		e = nl != NULL ? (size_t)(nl - p) : n;
-		for (j = i; j < e; ) {
-			cr = memchr(p + j, '\r', e - j);
-			if (cr == NULL) {
-				memcpy(c + o, p + j, e - j);
-				o += e - j;
-				break;
-			}
-			memcpy(c + o, p + j, (size_t)(cr - p) - j + 1);
-			o += (size_t)(cr - p) - j + 1;
-			j = (size_t)(cr - p) + 1;
-			if (j < e || nl == NULL)
-				c[o++] = '\n';         /* a bare CR */
-		}
-		if (nl != NULL) {
-			if (e == 0 || p[e - 1] != '\r')
-				c[o++] = '\r';
-			c[o++] = '\n';
-		}
-		i = e + 1;
-	}
-	*out = c;
-	*outlen = o;
 	return MIME_OK;
 }
 
@@ -435,7 +244,7 @@ is_pkcs7_signature(const char *type_subtype_or_proto, const struct ent *e)
  * has exactly two parts, the second application/(x-)pkcs7-signature. The
  * second part is never walked: no text lives there. */
 static enum mime_status
-walk_signed(struct walk *w, const struct ent *e, const struct span *parts, size_t n,
+walk_signed(struct walk *w, const struct ent *e, const struct mime_span *parts, size_t n,
     int depth, int signed_by, int in_att, int entity)
 {
 	enum mime_status st = MIME_OK;
@@ -453,7 +262,8 @@ walk_signed(struct walk *w, const struct ent *e, const struct span *parts, size_
 		usable = is_pkcs7_signature(NULL, &sig);
 	}
 	if (usable && !w->add_mode) {
-		st = canonical(w, e->body + parts[0].off, parts[0].len, &content, &clen);
+		st = mime_canonical(e->body + parts[0].off, parts[0].len, &w->budget, &content,
+		    &clen);
 		if (st == MIME_OK)
 			st = ent_decode(w, &sig, &cms, &cms_len);
 		if (st == MIME_OK) {
@@ -485,12 +295,12 @@ walk_multipart(struct walk *w, const struct ent *e, int depth, int signed_by, in
 {
 	enum mime_status st;
 	const struct mime_param *b = mime_ctype_param(&e->ct, "boundary");
-	struct span *parts = NULL;
+	struct mime_span *parts = NULL;
 	size_t n = 0, i;
 
-	if (b == NULL || b->conflict || !boundary_ok(b->value) || e->cte != CTE_IDENTITY)
+	if (b == NULL || b->conflict || !mime_boundary_ok(b->value) || e->cte != CTE_IDENTITY)
 		return MIME_MALFORMED;
-	st = split_parts(e->body, e->body_len, b->value, MIME_MAX_PARTS, &parts, &n);
+	st = mime_split(&w->ix, e->body, e->body_len, b->value, &parts, &n);
 	if (st != MIME_OK)
 		return st;
 	if (w->parts + n > MIME_MAX_PARTS)
@@ -565,9 +375,18 @@ walk_message(struct walk *w, const struct ent *e, int depth, int signed_by)
 	if (e->cte == CTE_IDENTITY) {
 		st = walk_entity(w, e->body, e->body_len, depth + 1, signed_by, 1, 0, 0);
 	} else {
+		struct mime_index outer = w->ix;
+
+		memset(&w->ix, 0, sizeof(w->ix));
+		w->ix.visits = outer.visits;
 		st = ent_decode(w, e, &d, &n);
 		if (st == MIME_OK)
+			st = mime_index_build(&w->ix, d, n, &w->budget);
+		if (st == MIME_OK)
 			st = walk_entity(w, d, n, depth + 1, signed_by, 1, 0, 0);
+		outer.visits = w->ix.visits;
+		mime_index_clear(&w->ix);
+		w->ix = outer;
 		free(d);
 	}
 	return st == MIME_MALFORMED ? MIME_OK : st;
@@ -594,7 +413,7 @@ add_text(struct walk *w, const struct ent *e, int is_html, int signed_by)
 	mime_buf_init(&b, budget);
 	st = mime_charset_to_utf8(param(e, "charset"), d, n, &b);
 	if (st == MIME_OK)
-		st = spend(w, b.len + 1);
+		st = mime_spend(&w->budget, b.len + 1);
 	if (st == MIME_OK)
 		st = mime_buf_take(&b, &utf8, &n);
 	if (st != MIME_OK)
@@ -700,7 +519,10 @@ mime_parse(const unsigned char *raw, size_t len, struct mime_msg **out)
 		return MIME_NO_MEMORY;
 	w.msg = m;
 	w.budget = budget_for(len);
+	w.ix.visits = MIME_VISITS;
 	st = mime_linkset_init(&w.links, m);
+	if (st == MIME_OK)
+		st = mime_index_build(&w.ix, raw, len, &w.budget);
 	if (st != MIME_OK)
 		goto out;
 	m->lf_only = lf_only(raw, len);
@@ -708,6 +530,7 @@ mime_parse(const unsigned char *raw, size_t len, struct mime_msg **out)
 	m->n_parts = w.parts;
 out:
 	mime_linkset_clear(&w.links);
+	mime_index_clear(&w.ix);
 	if (st != MIME_OK) {
 		mime_free(m);
 		return st;
@@ -736,12 +559,17 @@ mime_add_signed_entity(struct mime_msg *msg, int sig, const unsigned char *entit
 	w.msg = msg;
 	w.add_mode = 1;
 	w.budget = budget_for(len);
+	w.ix.visits = MIME_VISITS;
 	w.cap_texts = msg->n_texts;
 	st = mime_linkset_init(&w.links, msg);
+	if (st == MIME_OK)
+		st = mime_index_build(&w.ix, len > 0 ? entity : (const unsigned char *)"", len,
+		    &w.budget);
 	if (st == MIME_OK)
 		st = walk_entity(&w, len > 0 ? entity : (const unsigned char *)"", len,
 		    msg->sigs[sig].depth + 1, sig, 0, 0, 1);
 	mime_linkset_clear(&w.links);
+	mime_index_clear(&w.ix);
 	if (st != MIME_OK) {
 		/* Leave the message as it was. */
 		for (i = n_texts; i < msg->n_texts; i++)

@@ -30,7 +30,10 @@ mime_headers_parse(const unsigned char *p, size_t len, int allow_mbox, struct mi
 
 	h->n = 0;
 	h->body = len;
-	if (allow_mbox && len >= 5 && memcmp(p, "From ", 5) == 0) {
+	for (i = 4; i < len && (p[i] == ' ' || p[i] == '\t'); i++)
+		;
+	/* An mbox "From " line, not "From : x" (RFC 5322 4.5.1 obs-optional). */
+	if (allow_mbox && len >= 5 && memcmp(p, "From ", 5) == 0 && (i == len || p[i] != ':')) {
 		nl = memchr(p, '\n', len);
 		if (nl == NULL)
 			return MIME_MALFORMED;
@@ -393,14 +396,14 @@ mime_ctype_parse(const char *value, int want_subtype, struct mime_ctype *ct)
 	s = skip_cfws(s);
 	if (read_token(&s, ct->type, sizeof(ct->type)) != 0)
 		goto bad_type;
-	if (want_subtype) {
-		s = skip_cfws(s);
-		if (*s != '/')
-			goto bad_type;
-		s = skip_cfws(s + 1);
-		if (read_token(&s, ct->subtype, sizeof(ct->subtype)) != 0)
-			goto bad_type;
-	}
+	if (!want_subtype)
+		goto out;       /* a disposition: only its type matters here */
+	s = skip_cfws(s);
+	if (*s != '/')
+		goto bad_type;
+	s = skip_cfws(s + 1);
+	if (read_token(&s, ct->subtype, sizeof(ct->subtype)) != 0)
+		goto bad_type;
 	for (;;) {
 		s = skip_cfws(s);
 		if (*s != ';')

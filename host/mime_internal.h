@@ -1,7 +1,8 @@
 /*
  * mime_internal: what the mime*.c files share and nobody else sees.
  *
- * mime.c          structure: entities, multipart, signatures, texts, API
+ * mime.c          structure: entities, signatures, texts, the API
+ * mime_bound.c    boundaries, multipart splitting, the signed bytes
  * mime_header.c   header blocks, Content-Type parameters (RFC 2045, 2231),
  *                 Message-ID, dates (RFC 5322 3.3)
  * mime_addr.c     address lists (RFC 5322 3.4), encoded words (RFC 2047),
@@ -16,6 +17,7 @@
 #define TL_MIME_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mime.h"
 
@@ -35,6 +37,38 @@ enum mime_status mime_buf_put_utf8(struct mime_buf *b, const unsigned char *s, s
 /* NUL-terminates and hands the bytes over (*out owned by the caller). */
 enum mime_status mime_buf_take(struct mime_buf *b, char **out, size_t *len);
 void mime_buf_free(struct mime_buf *b);
+
+/* Takes n from a budget of decoded or copied bytes (MIME_TOO_LARGE). */
+enum mime_status mime_spend(size_t *budget, size_t n);
+
+/* Delimiter candidates of one buffer: offsets of every "--" that starts a
+ * line or follows a CR, and how many more the splits may visit (a parse
+ * starts from MIME_VISITS, each index adds 4 per candidate). */
+#define MIME_VISITS 100000
+struct mime_index {
+	const unsigned char *base;
+	uint32_t *cand;
+	size_t n_cand;
+	size_t visits;
+};
+
+struct mime_span {
+	size_t off;             /* from the start of the body split */
+	size_t len;
+};
+
+/* RFC 2046 5.1.1: 1 to 70 bchars, not ending with a blank. */
+int mime_boundary_ok(const char *b);
+/* Indexes p (MIME_MAX_BYTES at most) and adds to ix->visits. */
+enum mime_status mime_index_build(struct mime_index *ix, const unsigned char *p, size_t len,
+    size_t *budget);
+void mime_index_clear(struct mime_index *ix);
+/* Splits the multipart body p (inside ix->base) at boundary b. */
+enum mime_status mime_split(struct mime_index *ix, const unsigned char *p, size_t len,
+    const char *b, struct mime_span **out, size_t *n);
+/* The signed bytes of a body part: bare LF and bare CR made CRLF (owned). */
+enum mime_status mime_canonical(const unsigned char *p, size_t n, size_t *budget,
+    unsigned char **out, size_t *outlen);
 
 /* Transfer decodings. out must hold len + 3 bytes; the decoded length is
  * returned (never more than len). Lenient like mail clients: base64
@@ -106,9 +140,9 @@ struct mime_ctype {
 	size_t n_params;
 };
 
-/* Parses "type/subtype; params" (want_subtype) or "disposition; params".
- * A type that does not parse leaves type ""; a parameter named twice,
- * or containing NUL, is MIME_MALFORMED. */
+/* Parses "type/subtype; params" (want_subtype), or the type alone of
+ * "disposition; params". A type that does not parse leaves type ""; a
+ * parameter named twice, or containing NUL, is MIME_MALFORMED. */
 enum mime_status mime_ctype_parse(const char *value, int want_subtype, struct mime_ctype *ct);
 const struct mime_param *mime_ctype_param(const struct mime_ctype *ct, const char *name);
 void mime_ctype_clear(struct mime_ctype *ct);

@@ -147,7 +147,7 @@ static const struct struct_case {
 	  "--fw" CRLF "Content-Disposition: attachment; filename=doc.p7m" CRLF
 	  "Content-Type: application/pkcs7-mime; smime-type=signed-data" CRLF CRLF "raw" CRLF
 	  "--fw" CRLF "Content-Type: text/plain; charset=us-ascii" CRLF
-	  "Content-Disposition: attachment; filename=a.txt" CRLF CRLF "not shown" CRLF
+	  "Content-Disposition: ATTACHMENT; filename=a.txt; filename=b.txt" CRLF CRLF "not shown" CRLF
 	  "--fw--" CRLF, MIME_OK, 1, 0,
 	  1, { { MIME_SIGNED_OPAQUE, 1, 1, 2, NULL, "raw", 3 } }, 1, { { -1, 1, "<p>hi</p>" } } },
 	{ "alternative, both kept", "Content-Type: multipart/alternative; boundary=\"=_a\"" CRLF CRLF
@@ -339,39 +339,44 @@ parse_status(const char *raw, size_t len)
 	return st;
 }
 
-static void
-test_limits(void)
+/* levels multiparts, one inside the other, around count times inner. */
+static enum mime_status
+nested_status(size_t levels, const char *inner, size_t count)
 {
 	char line[128], *b = NULL;
 	size_t len = 0, cap = 0, i;
+	enum mime_status st;
+
+	for (i = 0; i < levels; i++) {
+		snprintf(line, sizeof(line), "Content-Type: multipart/mixed; boundary=\"n%zu-\"\r\n\r\n--n%zu-\r\n", i, i);
+		b = grow(b, &len, &cap, line);
+	}
+	for (i = 0; i < count; i++)
+		b = grow(b, &len, &cap, inner);
+	for (i = levels; i-- > 0;) {
+		snprintf(line, sizeof(line), "\r\n--n%zu---\r\n", i);
+		b = grow(b, &len, &cap, line);
+	}
+	st = b != NULL ? parse_status(b, len) : MIME_NO_MEMORY;
+	free(b);
+	return st;
+}
+
+static void
+test_limits(void)
+{
+	char *b = NULL;
+	size_t len = 0, cap = 0, i;
 	unsigned char *huge;
 
-	/* 1,000 nested multiparts: refused at MIME_MAX_DEPTH, no deep stack. */
-	for (i = 0; i < 1000; i++) {
-		snprintf(line, sizeof(line), "Content-Type: multipart/mixed; boundary=\"n%zu-\"\r\n\r\n--n%zu-\r\n", i, i);
-		b = grow(b, &len, &cap, line);
-	}
-	b = grow(b, &len, &cap, "\r\nx\r\n");
-	for (i = 1000; i-- > 0;) {
-		snprintf(line, sizeof(line), "--n%zu---\r\n", i);
-		b = grow(b, &len, &cap, line);
-	}
-	CHECK(b != NULL && parse_status(b, len) == MIME_TOO_DEEP);
-	free(b);
-	/* MIME_MAX_DEPTH nested levels still parse. */
-	b = NULL;
-	len = cap = 0;
-	for (i = 0; i < MIME_MAX_DEPTH; i++) {
-		snprintf(line, sizeof(line), "Content-Type: multipart/mixed; boundary=\"n%zu-\"\r\n\r\n--n%zu-\r\n", i, i);
-		b = grow(b, &len, &cap, line);
-	}
-	b = grow(b, &len, &cap, "\r\nx\r\n");
-	for (i = MIME_MAX_DEPTH; i-- > 0;) {
-		snprintf(line, sizeof(line), "--n%zu---\r\n", i);
-		b = grow(b, &len, &cap, line);
-	}
-	CHECK(b != NULL && parse_status(b, len) == MIME_OK);
-	free(b);
+	/* 1,000 nested multiparts: refused at MIME_MAX_DEPTH, no deep stack;
+	 * MIME_MAX_DEPTH levels still parse. */
+	CHECK(nested_status(1000, "\r\nx\r\n", 1) == MIME_TOO_DEEP);
+	CHECK(nested_status(MIME_MAX_DEPTH, "\r\nx\r\n", 1) == MIME_OK);
+	/* 300,000 "--" lines: two levels of nesting around them parse, twenty
+	 * exceed what the boundary searches may visit. */
+	CHECK(nested_status(2, "\r\n--\n", 300000) == MIME_OK);
+	CHECK(nested_status(20, "\r\n--\n", 300000) == MIME_TOO_DEEP);
 	/* Too many parts. */
 	b = NULL;
 	len = cap = 0;
@@ -424,6 +429,7 @@ static const struct {
 	{ "From: =?utf-8?B?QmFua+KArmVnLmxhbmlm4oCsIOKBp3jigak=?= <a@b.example>", 1, 0, { "Bankeg.lanif x" }, { "a@b.example" } },
 	{ "From: \"Ba\x01nk\t \\\"x\\\"\" <a@b.example>", 1, 0, { "Bank \"x\"" }, { "a@b.example" } },
 	{ "From: a@b.example (Alice)", 1, 0, { NULL }, { "a@b.example" } },
+	{ "From : a@b.example", 1, 0, { NULL }, { "a@b.example" } },
 	{ "From: Alice (the boss) <a@b.example> (comment)", 1, 0, { "Alice" }, { "a@b.example" } },
 	{ "From: John Q. Public <JQP@Example.COM>", 1, 0, { "John Q. Public" }, { "JQP@example.com" } },
 	{ "From: <@relay.example,@other.example:a@b.example>", 1, 0, { NULL }, { "a@b.example" } },
@@ -701,6 +707,49 @@ test_add_signed_entity(void)
 	mime_free(NULL);
 }
 
+/* Signed bytes with runs of bare LF and CR (the dense path of the
+ * canonicalisation) equal a byte-by-byte reference. */
+static void
+test_canonical_dense(void)
+{
+	static const char head[] = "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; boundary=dz\n\n--dz\n";
+	static const char tail[] = "\n--dz\nContent-Type: application/pkcs7-signature\n\nx\n--dz--\n";
+	static const char unit[] = "\n\n\r\r\n-\r\nabcdefghijk\n";
+	size_t n = 40000, plen = 2 + n * (sizeof(unit) - 1), len, i, o = 0;
+	char *b, *want;
+	struct mime_msg *m = NULL;
+
+	len = sizeof(head) - 1 + plen + sizeof(tail) - 1;
+	b = malloc(len);
+	want = malloc(2 * plen);
+	if (b == NULL || want == NULL) {
+		CHECK(0);
+		free(b);
+		free(want);
+		return;
+	}
+	memcpy(b, head, sizeof(head) - 1);
+	memcpy(b + sizeof(head) - 1, "\n\n", 2);
+	for (i = 0; i < n; i++)
+		memcpy(b + sizeof(head) - 1 + 2 + i * (sizeof(unit) - 1), unit, sizeof(unit) - 1);
+	memcpy(b + sizeof(head) - 1 + plen, tail, sizeof(tail) - 1);
+	for (i = 0; i < plen; i++) {
+		const char *p = b + sizeof(head) - 1;
+
+		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
+			want[o++] = '\r';
+		want[o++] = p[i];
+		if (p[i] == '\r' && (i + 1 == plen || p[i + 1] != '\n'))
+			want[o++] = '\n';
+	}
+	CHECK(mime_parse((const unsigned char *)b, len, &m) == MIME_OK);
+	CHECK(m != NULL && m->n_sigs == 1 && m->sigs[0].content_len == o &&
+	    memcmp(m->sigs[0].content, want, o) == 0);
+	mime_free(m);
+	free(b);
+	free(want);
+}
+
 /* A 25 MB base64 attachment parses (its bytes are scanned, not decoded). */
 static void
 test_large_attachment(void)
@@ -748,5 +797,6 @@ suite_mime(void)
 	test_dates();
 	test_links();
 	test_add_signed_entity();
+	test_canonical_dense();
 	test_large_attachment();
 }
