@@ -180,7 +180,8 @@ fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 	@for t in $(FUZZ_TARGETS); do \
 		name=$${t#fuzz_}; mkdir -p $(BUILD)/fuzz/corpus-$$name; \
 		echo "== $$t for $(FUZZ_SECONDS) s"; \
-		$(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		dict=; [ -f tests/fuzz/$$name.dict ] && dict=-dict=tests/fuzz/$$name.dict; \
+		$(BUILD)/fuzz/$$t $$dict -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 		    -artifact_prefix=$(BUILD)/fuzz/$$name- \
 		    $(BUILD)/fuzz/corpus-$$name tests/fuzz/corpus/$$name 2>&1 | \
 		    grep -E 'stat::|Done|ERROR|SUMMARY|cov:' | tail -n 8 || exit 1; \
