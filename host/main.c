@@ -12,6 +12,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <time.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -70,6 +72,38 @@ private_channel(int *in_fd, int *out_fd)
 	return 0;
 }
 
+/* After a refusal: let the browser read the reply before the pipe closes.
+ * A host that exits at once makes Chromium's first write fail, and the
+ * extension then sees "Error when communicating" instead of the refusal.
+ * Reads and discards until EOF, for at most REFUSE_LINGER_MS. */
+#define REFUSE_LINGER_MS 1000
+
+static void
+linger_until_eof(int in_fd)
+{
+	char buf[4096];
+	struct pollfd p;
+	struct timespec t0, t;
+	long left;
+	ssize_t n;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = REFUSE_LINGER_MS - ((t.tv_sec - t0.tv_sec) * 1000L +
+		    (t.tv_nsec - t0.tv_nsec) / 1000000L);
+		if (left <= 0)
+			return;
+		p.fd = in_fd;
+		p.events = POLLIN;
+		if (poll(&p, 1, (int)left) <= 0)
+			return;
+		n = read(in_fd, buf, sizeof(buf));
+		if (n <= 0 && !(n < 0 && errno == EINTR))
+			return;
+	}
+}
+
 static int
 refuse_caller(int out_fd)
 {
@@ -126,6 +160,7 @@ run_native(const struct caller *who)
 		 * copy anywhere. */
 		log_msg("caller refused: forbidden_origin");
 		rc = refuse_caller(out_fd);
+		linger_until_eof(in_fd);
 		goto out;
 	}
 	end = server_run(in_fd, out_fd, cfg, &drained);
