@@ -4,7 +4,10 @@
  * verified GOOD or REVOKED ends the search.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cache.h"
 #include "config.h"
@@ -16,6 +19,26 @@ static int
 cancelled(const atomic_int *cancel)
 {
 	return cancel != NULL && atomic_load(cancel) != 0;
+}
+
+static int
+decided(enum revocation_status st)
+{
+	return st == REVOCATION_GOOD || st == REVOCATION_REVOKED;
+}
+
+/* "ocsp:<certificate SHA-256>" */
+static void
+ocsp_cache_key(X509 *leaf, char *out, size_t len)
+{
+	unsigned char md[32];
+	unsigned int n = 0, i;
+
+	memset(md, 0, sizeof(md));
+	X509_digest(leaf, EVP_sha256(), md, &n);
+	snprintf(out, len, "ocsp:");
+	for (i = 0; i < 32 && 5 + 2 * i + 2 < len; i++)
+		snprintf(out + 5 + 2 * i, 3, "%02x", md[i]);
 }
 
 static enum revocation_status
@@ -52,28 +75,33 @@ from_ocsp(const struct revfetch_query *q, const char *url, X509 *leaf, X509 *iss
 	size_t req_len = 0, resp_len = 0;
 	time_t next = 0;
 	enum revocation_status st = REVOCATION_UNKNOWN;
-	char err[256];
+	char err[256], key[80];
+	int from_cache;
 
 	a->detail = "ocsp_unavailable";
-	if (revocation_ocsp_request(leaf, issuer, &req, &req_len) != 0)
-		goto out;
-	if (fetch_http(q->cfg, url, "application/ocsp-request", req, req_len,
-	    REVFETCH_OCSP_MAX, q->cancel, &resp, &resp_len, err, sizeof(err)) != TL_OK) {
-		log_msg("revocation: OCSP not fetched");
-		goto out;
+	/* A verified answer is reused until its nextUpdate (an hour at most
+	 * when it has none): the cache key is the certificate, never a name. */
+	ocsp_cache_key(leaf, key, sizeof(key));
+	from_cache = cache_get_blob(q->cache, key, q->now, &resp, &resp_len);
+	if (!from_cache) {
+		if (revocation_ocsp_request(leaf, issuer, &req, &req_len) != 0)
+			goto out;
+		if (fetch_http(q->cfg, url, "application/ocsp-request", req, req_len,
+		    REVFETCH_OCSP_MAX, q->cancel, &resp, &resp_len, err,
+		    sizeof(err)) != TL_OK) {
+			log_msg("revocation: OCSP not fetched");
+			goto out;
+		}
 	}
 	st = revocation_check_ocsp_at(resp, resp_len, leaf, issuer, q->chain, q->trust,
 	    q->now, &next, &a->revoked_at, &a->detail);
+	if (!from_cache && decided(st))
+		cache_put_blob(q->cache, key, resp, resp_len,
+		    next > q->now ? next : q->now + 3600, q->now);
 out:
 	free(req);
 	free(resp);
 	return st;
-}
-
-static int
-decided(enum revocation_status st)
-{
-	return st == REVOCATION_GOOD || st == REVOCATION_REVOKED;
 }
 
 void
