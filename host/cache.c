@@ -177,44 +177,6 @@ mem_clear(struct mem_map *m)
 		mem_remove(m, m->lru_head);
 }
 
-/* mkdir -p with mode 0700 for the last component. */
-static int
-make_dirs(const char *path)
-{
-	char buf[4096];
-	size_t i, n = strlen(path);
-
-	if (n == 0 || n >= sizeof(buf))
-		return -1;
-	memcpy(buf, path, n + 1);
-	for (i = 1; i <= n; i++) {
-		if (buf[i] != '/' && buf[i] != '\0')
-			continue;
-		buf[i] = '\0';
-		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-			return -1;
-		buf[i] = i == n ? '\0' : '/';
-	}
-	return 0;
-}
-
-static int
-state_dir(const struct config *cfg, char *out, size_t len)
-{
-	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-	int n;
-
-	if (cfg->state_dir != NULL)
-		n = snprintf(out, len, "%s", cfg->state_dir);
-	else if (xdg != NULL && xdg[0] == '/')
-		n = snprintf(out, len, "%s/trustlens", xdg);
-	else if (home != NULL && home[0] == '/')
-		n = snprintf(out, len, "%s/.local/state/trustlens", home);
-	else
-		return -1;
-	return n > 0 && (size_t)n < len ? 0 : -1;
-}
-
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=NORMAL;"
@@ -232,7 +194,7 @@ open_db(const struct config *cfg)
 	sqlite3 *db = NULL;
 	char *msg = NULL;
 
-	if (state_dir(cfg, dir, sizeof(dir)) < 0 || make_dirs(dir) < 0) {
+	if (config_state_dir(cfg, dir, sizeof(dir)) < 0) {
 		log_msg("cache: no usable state directory (%d); memory only", errno);
 		return NULL;
 	}

@@ -100,6 +100,38 @@ digits(const char *s, int n, int *out)
 }
 
 int
+config_state_dir(const struct config *cfg, char *out, size_t len)
+{
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	size_t i, n;
+	int k;
+
+	if (cfg->state_dir != NULL)
+		k = snprintf(out, len, "%s", cfg->state_dir);
+	else if (xdg != NULL && xdg[0] == '/')
+		k = snprintf(out, len, "%s/trustlens", xdg);
+	else if (home != NULL && home[0] == '/')
+		k = snprintf(out, len, "%s/.local/state/trustlens", home);
+	else
+		return -1;
+	if (k <= 0 || (size_t)k >= len)
+		return -1;
+	n = (size_t)k;
+	/* mkdir -p, private: the cache and the history are nobody else's. */
+	for (i = 1; i <= n; i++) {
+		if (out[i] != '/' && out[i] != '\0')
+			continue;
+		out[i] = '\0';
+		if (mkdir(out, 0700) != 0 && errno != EEXIST) {
+			out[i] = i == n ? '\0' : '/';
+			return -1;
+		}
+		out[i] = i == n ? '\0' : '/';
+	}
+	return 0;
+}
+
+int
 config_parse_time(const char *s, time_t *t)
 {
 	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };

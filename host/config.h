@@ -94,6 +94,11 @@ void config_free(struct config *cfg);
 /* The evaluation time: TRUSTLENS_NOW when set, else the clock. */
 time_t config_now(const struct config *cfg);
 
+/* The state directory (TRUSTLENS_STATE_DIR / "state_dir", else
+ * $XDG_STATE_HOME/trustlens, else ~/.local/state/trustlens), created with
+ * mode 0700 when missing. Returns 0 with the path in out, or -1. */
+int config_state_dir(const struct config *cfg, char *out, size_t len);
+
 /* Parses an RFC 3339 date-time ("2026-01-31T12:00:00Z", offsets allowed,
  * fractions ignored). Returns 0 and sets *t, or -1. */
 int config_parse_time(const char *s, time_t *t);

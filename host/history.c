@@ -46,45 +46,15 @@ static const char schema[] =
     " signed INTEGER NOT NULL, cert TEXT, seen INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS messages_sender ON messages(sender, signed);";
 
-static int
-make_dirs(const char *path)
-{
-	char buf[4096];
-	size_t i, n = strlen(path);
-
-	if (n == 0 || n >= sizeof(buf))
-		return -1;
-	memcpy(buf, path, n + 1);
-	for (i = 1; i <= n; i++) {
-		if (buf[i] != '/' && buf[i] != '\0')
-			continue;
-		buf[i] = '\0';
-		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-			return -1;
-		buf[i] = i == n ? '\0' : '/';
-	}
-	return 0;
-}
-
 struct history *
 history_open(const struct config *cfg, char *err, size_t errlen)
 {
-	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
 	char dir[4096], path[4200];
 	struct history *h = NULL;
 	sqlite3 *db = NULL;
 	char *msg = NULL;
-	int n;
 
-	if (cfg->state_dir != NULL)
-		n = snprintf(dir, sizeof(dir), "%s", cfg->state_dir);
-	else if (xdg != NULL && xdg[0] == '/')
-		n = snprintf(dir, sizeof(dir), "%s/trustlens", xdg);
-	else if (home != NULL && home[0] == '/')
-		n = snprintf(dir, sizeof(dir), "%s/.local/state/trustlens", home);
-	else
-		n = -1;
-	if (n < 0 || (size_t)n >= sizeof(dir) || make_dirs(dir) != 0) {
+	if (config_state_dir(cfg, dir, sizeof(dir)) != 0) {
 		snprintf(err, errlen, "no usable state directory");
 		return NULL;
 	}
