@@ -41,6 +41,7 @@ static const char *const site_params[] = { "url", NULL };
 static const char *const sites_params[] = { "urls", NULL };
 static const char *const chain_params[] = { "host", "port", "chain", NULL };
 static const char *const mail_params[] = { "raw", "raw_b64", NULL };
+static const char *const confirm_params[] = { "from", "cert_sha256", NULL };
 
 static const struct dispatch_entry table[] = {
 	{ "hello", handle_hello, DISPATCH_LOOKUP_MAX, no_params, DISPATCH_INSTANT },
@@ -48,6 +49,7 @@ static const struct dispatch_entry table[] = {
 	{ "sites", site_handle_sites, DISPATCH_LOOKUP_MAX, sites_params, 0 },
 	{ "chain", site_handle_chain, DISPATCH_LOOKUP_MAX, chain_params, 0 },
 	{ "mail", mail_handle, 0, mail_params, 0 },
+	{ "confirm_signer", mail_handle_confirm, DISPATCH_LOOKUP_MAX, confirm_params, 0 },
 };
 
 #define TABLE_SIZE (sizeof(table) / sizeof(table[0]))

@@ -44,7 +44,9 @@ static const char schema[] =
     "PRAGMA cache_size=-256;"
     "CREATE TABLE IF NOT EXISTS messages (key TEXT PRIMARY KEY, sender TEXT NOT NULL,"
     " signed INTEGER NOT NULL, cert TEXT, seen INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS messages_sender ON messages(sender, signed);";
+    "CREATE INDEX IF NOT EXISTS messages_sender ON messages(sender, signed);"
+    "CREATE TABLE IF NOT EXISTS confirmed (sender TEXT NOT NULL, cert TEXT NOT NULL,"
+    " seen INTEGER NOT NULL, PRIMARY KEY (sender, cert));";
 
 struct history *
 history_open(const struct config *cfg, char *err, size_t errlen)
@@ -158,13 +160,20 @@ history_observe(struct history *h, const char *sender, const char *key, int is_s
 	sqlite3_finalize(st);
 	st = NULL;
 	if (is_signed && cert_sha256 != NULL) {
-		if (sqlite3_prepare_v2(h->db, "SELECT 1 FROM messages WHERE sender = ?1 AND"
-		    " key != ?2 AND cert = ?3 LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		/* Known: the first certificate ever seen signing for this sender
+		 * (trust on first use), or one the reader confirmed. Any other
+		 * stays "changed" until confirmed, however often it signs: an
+		 * impostor's second mail is no more trustworthy than its first. */
+		if (sqlite3_prepare_v2(h->db, "SELECT (SELECT cert FROM messages WHERE"
+		    " sender = ?1 AND signed = 1 AND key != ?2 ORDER BY seen, rowid LIMIT 1) = ?3"
+		    " OR EXISTS (SELECT 1 FROM confirmed WHERE sender = ?1 AND cert = ?3)",
+		    -1, &st, NULL) != SQLITE_OK)
 			goto out;
 		sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, mkey, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, cert_sha256, -1, SQLITE_STATIC);
-		view->known_signer = sqlite3_step(st) == SQLITE_ROW;
+		view->known_signer = sqlite3_step(st) == SQLITE_ROW &&
+		    sqlite3_column_int(st, 0) != 0;
 		sqlite3_finalize(st);
 		st = NULL;
 		view->signer_changed = view->signed_before > 0 && !view->known_signer;
@@ -199,5 +208,36 @@ out:
 		sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
 	if (rc != 0)
 		log_msg("history: %s", sqlite3_errmsg(h->db));
+	return rc;
+}
+
+int
+history_confirm(struct history *h, const char *sender, const char *cert_sha256,
+    time_t now)
+{
+	char addr[HISTORY_ADDR_MAX + 1];
+	sqlite3_stmt *st = NULL;
+	size_t i, n;
+	int rc = -1;
+
+	if (h == NULL || sender == NULL || cert_sha256 == NULL)
+		return -1;
+	n = strlen(sender);
+	if (n == 0 || n > HISTORY_ADDR_MAX || strlen(cert_sha256) != 64 ||
+	    strspn(cert_sha256, "0123456789abcdef") != 64)
+		return -1;
+	for (i = 0; i <= n; i++)
+		addr[i] = (char)tolower((unsigned char)sender[i]);
+	if (sqlite3_prepare_v2(h->db, "INSERT OR IGNORE INTO confirmed (sender, cert, seen)"
+	    " VALUES (?1, ?2, ?3)", -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, cert_sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+	if (step_done(st) != 0)
+		goto out;
+	rc = 0;
+out:
+	sqlite3_finalize(st);
 	return rc;
 }

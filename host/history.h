@@ -37,4 +37,9 @@ void history_close(struct history *h);
 int history_observe(struct history *h, const char *sender, const char *key,
     int is_signed, const char *cert_sha256, time_t now, struct history_view *view);
 
+/* The reader confirmed that `cert_sha256` (lower-case hex) signs for
+ * `sender`: it no longer reads as a changed signer. Returns 0 or -1. */
+int history_confirm(struct history *h, const char *sender, const char *cert_sha256,
+    time_t now);
+
 #endif

@@ -637,3 +637,27 @@ mail_handle(struct tl_call *call)
 		return call_fail(call, TL_INTERNAL, "Out of memory.");
 	return 0;
 }
+
+int
+mail_handle_confirm(struct tl_call *call)
+{
+	json_t *from = json_object_get(call->request, "from");
+	json_t *cert = json_object_get(call->request, "cert_sha256");
+	struct mail_ctx *c;
+	char err[320];
+
+	if (!json_is_string(from) || !json_is_string(cert))
+		return call_fail(call, TL_BAD_REQUEST,
+		    "A confirm_signer request needs from and cert_sha256 strings.");
+	c = mail_context(call->cfg, err, sizeof(err));
+	if (c == NULL)
+		return call_fail(call, TL_INTERNAL, "%s", err);
+	if (c->history == NULL)
+		return call_fail(call, TL_INTERNAL, "The sender history is not available.");
+	if (history_confirm(c->history, json_string_value(from), json_string_value(cert),
+	    config_now(call->cfg)) != 0)
+		return call_fail(call, TL_BAD_REQUEST,
+		    "from must be an address and cert_sha256 64 lower-case hex digits.");
+	call->result = json_pack("{s:b}", "confirmed", 1);
+	return call->result != NULL ? 0 : call_fail(call, TL_INTERNAL, "Out of memory.");
+}

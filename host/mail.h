@@ -16,6 +16,10 @@
 #define MAIL_SIGNING_SKEW 3600   /* signingTime vs Date before a reason */
 
 int mail_handle(struct tl_call *call);
+
+/* `confirm_signer` {from, cert_sha256}: the reader confirmed a new signer
+ * certificate for this sender (after a signer_changed warning). */
+int mail_handle_confirm(struct tl_call *call);
 int mail_cli(int argc, char **argv);
 void mail_shutdown(void);
 

@@ -45,9 +45,20 @@ suite_history(void)
 	CHECK(history_observe(h2, "alice@example.org", "m1@x", 0, NULL, 104, &v) == 0);
 	CHECK_MSG(v.signed_before == 2, "signed_before %u", v.signed_before);
 	CHECK(v.unsigned_before == 1);
-	/* Signed by another certificate: changed. */
+	/* Signed by another certificate: changed, and still changed the
+	 * next time (an impostor's second mail is not confirmation). */
 	CHECK(history_observe(h, "alice@example.org", "m4@x", 1, CERT_B, 105, &v) == 0);
 	CHECK(v.signer_changed && !v.known_signer);
+	CHECK(history_observe(h, "alice@example.org", "m4b@x", 1, CERT_B, 105, &v) == 0);
+	CHECK(v.signer_changed && !v.known_signer);
+	/* The first certificate stays known. */
+	CHECK(history_observe(h2, "alice@example.org", "m4c@x", 1, CERT_A, 105, &v) == 0);
+	CHECK(v.known_signer && !v.signer_changed);
+	/* Once the reader confirms the new certificate, it is known. */
+	CHECK(history_confirm(h, "Alice@example.org", CERT_B, 106) == 0);
+	CHECK(history_observe(h2, "alice@example.org", "m4d@x", 1, CERT_B, 107, &v) == 0);
+	CHECK(v.known_signer && !v.signer_changed);
+	CHECK(history_confirm(h, "alice@example.org", "not-a-hash", 106) == -1);
 	/* Another sender is separate. */
 	CHECK(history_observe(h, "bob@example.org", "m5@x", 0, NULL, 106, &v) == 0);
 	CHECK(v.signed_before == 0 && v.unsigned_before == 0);

@@ -847,6 +847,7 @@ async function main() {
 
 	// 3. History.
 	await historyTests();
+	if (selected('history/confirm-signer')) await confirmSigner();
 	if (selected('history/parallel-writers')) await parallelWriters();
 	if (selected('history/sigkill')) await sigkillTest();
 
@@ -1018,6 +1019,36 @@ async function historyTests() {
 		if (bad.length) fail(name, bad.join(' | '));
 		else ok(name);
 	}
+}
+
+// A new signer certificate stays "changed" until the reader confirms it
+// (confirm_signer), however often it signs.
+async function confirmSigner() {
+	const name = 'history/confirm-signer';
+	const stateDir = newStateDir('confirm-signer');
+	const nh = new NativeHost('confirm-signer', hostEnv({ name: 'confirm-signer', stateDir }));
+	const bad = [];
+	const b64 = (m) => fs.readFileSync(path.join(PKI.dir, 'mail', PKI.mail[m].file)).toString('base64');
+	const mail = async (id, m) => (await nh.request({ id, type: 'mail', raw_b64: b64(m) })).msg.result;
+	try {
+		const v1 = await mail('c1', 'hist-bob-cert1');
+		if (!v1 || v1.history.signer_changed) bad.push('first certificate read as changed');
+		const v2 = await mail('c2', 'hist-bob-cert2');
+		if (!v2 || !v2.history.signer_changed || v2.verdict !== 'danger') bad.push(`new certificate: ${J(v2 && v2.history)}`);
+		const v3 = await mail('c3', 'hist-bob-cert2');
+		if (!v3 || !v3.history.signer_changed) bad.push('new certificate no longer changed without confirmation');
+		const c = (await nh.request({ id: 'c4', type: 'confirm_signer', from: v2.from, cert_sha256: v2.signer.cert_sha256 })).msg;
+		if (c.ok !== true || !c.result || c.result.confirmed !== true) bad.push(`confirm_signer: ${short(JSON.stringify(c))}`);
+		const v5 = await mail('c5', 'hist-bob-cert2');
+		if (!v5 || v5.history.signer_changed || (v5.reasons || []).includes('signer_changed')) bad.push(`after confirmation: ${J(v5 && v5.reasons)}`);
+		const e = (await nh.request({ id: 'c6', type: 'confirm_signer', from: 'x@y', cert_sha256: 'nope' })).msg;
+		if (e.ok !== false || e.error.code !== 'bad_request') bad.push(`bad confirm: ${short(JSON.stringify(e))}`);
+	} catch (err) {
+		bad.push(err.message);
+	}
+	await nh.close();
+	if (bad.length) fail(name, bad.join('; '));
+	else ok(name);
 }
 
 function unsignedMessage(from, mid, i) {
