@@ -370,38 +370,6 @@ out:
 }
 
 int
-cache_get_verdict(struct cache *c, const char *host, unsigned port, time_t now,
-    json_t **out)
-{
-	char key[320];
-	unsigned char *value = NULL;
-	size_t len = 0;
-	time_t expires = 0;
-	int hit;
-
-	*out = NULL;
-	if (c == NULL)
-		return 0;
-	verdict_key(c, host, port, key, sizeof(key));
-	pthread_mutex_lock(&c->lock);
-	hit = mem_get(&c->verdicts, key, now, &value, &len);
-	if (!hit && db_get(c, "verdicts", key, now, &value, &len, &expires)) {
-		hit = 1;
-		mem_put(&c->verdicts, key, value, len, expires);
-	}
-	pthread_mutex_unlock(&c->lock);
-	if (hit) {
-		*out = json_loadb((const char *)value, len, JSON_REJECT_DUPLICATES, NULL);
-		if (!json_is_object(*out)) {
-			json_decref(*out);
-			*out = NULL; /* a damaged row reads as a miss */
-		}
-	}
-	free(value);
-	return *out != NULL;
-}
-
-int
 cache_get_verdict_text(struct cache *c, const char *host, unsigned port, time_t now,
     char **out)
 {
@@ -427,6 +395,24 @@ cache_get_verdict_text(struct cache *c, const char *host, unsigned port, time_t 
 	else
 		free(value);
 	return hit;
+}
+
+int
+cache_get_verdict(struct cache *c, const char *host, unsigned port, time_t now,
+    json_t **out)
+{
+	char *text = NULL;
+
+	*out = NULL;
+	if (!cache_get_verdict_text(c, host, port, now, &text))
+		return 0;
+	*out = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(*out)) {
+		json_decref(*out);
+		*out = NULL; /* a damaged row reads as a miss */
+	}
+	free(text);
+	return *out != NULL;
 }
 
 int

@@ -37,6 +37,31 @@ static const char usage_text[] =
     "and add-on id as arguments) it speaks the native-messaging protocol.\n"
     "See trustlens-host(1).\n";
 
+void
+cli_print_json(const json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT);
+
+	if (s != NULL)
+		printf("%s\n", s);
+	free(s);
+}
+
+void
+cli_print_error(int as_json, enum tl_status st, const char *message)
+{
+	json_t *e;
+
+	if (as_json) {
+		e = json_pack("{s:{s:s, s:s}}", "error", "code", status_code(st),
+		    "message", message);
+		if (e != NULL)
+			cli_print_json(e);
+		json_decref(e);
+	}
+	fprintf(stderr, "trustlens-host: %s (%s)\n", message, status_code(st));
+}
+
 static int
 usage(const char *problem)
 {

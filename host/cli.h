@@ -7,10 +7,21 @@
 #ifndef TL_CLI_H
 #define TL_CLI_H
 
+#include <jansson.h>
+
+#include "status.h"
+
 #define CLI_OK 0
 #define CLI_USAGE 2
 #define CLI_FAILED 3
 
 int cli_main(int argc, char **argv);
+
+/* Prints a result as one line of compact JSON on stdout. */
+void cli_print_json(const json_t *v);
+
+/* Reports a failure: {"error": {"code", "message"}} on stdout when
+ * as_json, and always one line on stderr. */
+void cli_print_error(int as_json, enum tl_status st, const char *message);
 
 #endif

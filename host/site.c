@@ -599,26 +599,14 @@ site_cli(int argc, char **argv)
 	if (st != TL_OK)
 		goto fail;
 	if (as_json) {
-		char *s = json_dumps(v, JSON_COMPACT);
-		if (s != NULL)
-			printf("%s\n", s);
-		free(s);
+		cli_print_json(v);
 	} else {
 		print_verdict(v);
 	}
 	rc = CLI_OK;
 	goto out;
 fail:
-	if (as_json) {
-		json_t *e = json_pack("{s:{s:s, s:s}}", "error", "code", status_code(st),
-		    "message", err);
-		char *s = e != NULL ? json_dumps(e, JSON_COMPACT) : NULL;
-		if (s != NULL)
-			printf("%s\n", s);
-		free(s);
-		json_decref(e);
-	}
-	fprintf(stderr, "trustlens-host: %s (%s)\n", err, status_code(st));
+	cli_print_error(as_json, st, err);
 out:
 	json_decref(v);
 	site_shutdown();
