@@ -24,6 +24,7 @@
 #include "config.h"
 #include "log.h"
 #include "webpki.h"
+#include "x509name.h"
 
 #define EV_EXTRA_MAX 256
 #define QWAC_EXTRA_MAX 256
@@ -549,30 +550,6 @@ out:
 	ERR_clear_error();
 }
 
-/* The first value of nid in name, as UTF-8 into out. Returns 0 (absent or
- * copied) or -1 when the value holds a NUL or cannot be converted. */
-static int
-name_field(const X509_NAME *name, int nid, char *out, size_t outlen)
-{
-	int idx = X509_NAME_get_index_by_NID(name, nid, -1), n;
-	unsigned char *utf8 = NULL;
-
-	out[0] = '\0';
-	if (idx < 0)
-		return 0;
-	n = ASN1_STRING_to_UTF8(&utf8,
-	    X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx)));
-	if (n < 0)
-		return -1;
-	if ((size_t)n != strlen((const char *)utf8)) {
-		OPENSSL_free(utf8);
-		return -1; /* embedded NUL: a classic name-spoofing trick */
-	}
-	verdict_copy_field(out, outlen, (const char *)utf8);
-	OPENSSL_free(utf8);
-	return 0;
-}
-
 int
 classify_enterprise_number(const char *s, char out[16])
 {
@@ -625,19 +602,19 @@ read_identity(X509 *leaf, struct site_verdict *v)
 	char num[16];
 	int r = -1, be;
 
-	if (name_field(subj, NID_organizationName, id->organization,
+	if (x509name_field(subj, NID_organizationName, id->organization,
 	    sizeof(id->organization)) < 0 ||
-	    name_field(subj, NID_countryName, id->country, sizeof(id->country)) < 0 ||
-	    name_field(subj, NID_jurisdictionCountryName, id->jurisdiction_country,
+	    x509name_field(subj, NID_countryName, id->country, sizeof(id->country)) < 0 ||
+	    x509name_field(subj, NID_jurisdictionCountryName, id->jurisdiction_country,
 	    sizeof(id->jurisdiction_country)) < 0 ||
-	    name_field(subj, NID_serialNumber, id->registration_number,
+	    x509name_field(subj, NID_serialNumber, id->registration_number,
 	    sizeof(id->registration_number)) < 0 ||
-	    name_field(subj, NID_organizationIdentifier, id->organization_identifier,
+	    x509name_field(subj, NID_organizationIdentifier, id->organization_identifier,
 	    sizeof(id->organization_identifier)) < 0 ||
-	    name_field(subj, NID_commonName, id->common_name, sizeof(id->common_name)) < 0 ||
-	    name_field(iss, NID_organizationName, v->issuer_organization,
+	    x509name_field(subj, NID_commonName, id->common_name, sizeof(id->common_name)) < 0 ||
+	    x509name_field(iss, NID_organizationName, v->issuer_organization,
 	    sizeof(v->issuer_organization)) < 0 ||
-	    name_field(iss, NID_commonName, v->issuer_common_name,
+	    x509name_field(iss, NID_commonName, v->issuer_common_name,
 	    sizeof(v->issuer_common_name)) < 0)
 		return -1;
 

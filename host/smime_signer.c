@@ -38,6 +38,7 @@
 #include "classify.h"
 #include "smime_internal.h"
 #include "verdict.h"
+#include "x509name.h"
 
 #define OID_TEXT_MAX 128
 #define QC_STATEMENTS_MAX 32
@@ -183,31 +184,6 @@ out:
 	sk_X509_free(untrusted);
 	ERR_clear_error();
 	return rc;
-}
-
-/* The first value of nid in name, as UTF-8 into out. Returns 0 (absent or
- * copied) or -1 when the value holds a NUL or cannot be converted (out is
- * then empty). */
-static int
-name_field(const X509_NAME *name, int nid, char *out, size_t outlen)
-{
-	int idx = X509_NAME_get_index_by_NID(name, nid, -1), n;
-	unsigned char *utf8 = NULL;
-
-	out[0] = '\0';
-	if (idx < 0)
-		return 0;
-	n = ASN1_STRING_to_UTF8(&utf8,
-	    X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx)));
-	if (n < 0)
-		return -1;
-	if ((size_t)n != strlen((const char *)utf8)) {
-		OPENSSL_free(utf8);
-		return -1; /* embedded NUL: a classic name-spoofing trick */
-	}
-	verdict_copy_field(out, outlen, (const char *)utf8);
-	OPENSSL_free(utf8);
-	return 0;
 }
 
 static void
@@ -421,11 +397,11 @@ smime_signer_read(X509 *cert, int eid, struct smime_signer *s)
 	memset(s, 0, sizeof(*s));
 	/* Never NID_serialNumber: on an eID card it is the national register
 	 * number. */
-	(void)name_field(subj, NID_givenName, s->given_name, sizeof(s->given_name));
-	(void)name_field(subj, NID_surname, s->surname, sizeof(s->surname));
-	(void)name_field(subj, NID_commonName, cn, sizeof(cn));
-	(void)name_field(subj, NID_countryName, s->country, sizeof(s->country));
-	(void)name_field(iss, NID_commonName, s->issuer, sizeof(s->issuer));
+	(void)x509name_field(subj, NID_givenName, s->given_name, sizeof(s->given_name));
+	(void)x509name_field(subj, NID_surname, s->surname, sizeof(s->surname));
+	(void)x509name_field(subj, NID_commonName, cn, sizeof(cn));
+	(void)x509name_field(subj, NID_countryName, s->country, sizeof(s->country));
+	(void)x509name_field(iss, NID_commonName, s->issuer, sizeof(s->issuer));
 	strip_suffix(cn);
 	if (s->given_name[0] != '\0' && s->surname[0] != '\0') {
 		snprintf(full, sizeof(full), "%s %s", s->given_name, s->surname);
