@@ -2,7 +2,7 @@
 // extension and (when the case installs it) the real trustlens-host.
 //
 // Each case gets its own directory under tests/out/e2e/: the browser profile
-// (with TMPDIR inside it), the host log (TRUSTLENS_LOG) and Chromium's own
+// (its TMPDIR is a short directory under /tmp), the host log (TRUSTLENS_LOG) and Chromium's own
 // log, plus on failure a screenshot and the text of every open page and the
 // console of the pages and the service worker (console.log). The directory
 // is removed when the case passes and kept, with its path printed, when it
@@ -15,6 +15,7 @@
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -149,7 +150,11 @@ export async function withBrowser(name, opts, body) {
   const profile = path.join(dir, 'profile');
   const manifestDir = path.join(profile, 'NativeMessagingHosts');
   const hostLog = path.join(dir, 'host.log');
-  fs.mkdirSync(path.join(profile, 'tmp'), { recursive: true });
+  fs.mkdirSync(profile, { recursive: true });
+  // Chromium puts its singleton socket in TMPDIR, and a Unix socket path
+  // must fit in 108 bytes: a deep checkout (CI clones under long paths)
+  // would overflow it, so the browser's TMPDIR is a short one under /tmp.
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-e2e-'));
 
   const consoleLines = [];
   const note = (where, text) => consoleLines.push(`${new Date().toISOString()} [${where}] ${text}`);
@@ -180,7 +185,7 @@ export async function withBrowser(name, opts, body) {
         `--log-file=${path.join(dir, 'chromium.log')}`,
         ...(opts.args ?? []),
       ],
-      env: { ...process.env, TMPDIR: path.join(profile, 'tmp'), TRUSTLENS_LOG: hostLog, ...(opts.env ?? {}) },
+      env: { ...process.env, TMPDIR: tmp, TRUSTLENS_LOG: hostLog, ...(opts.env ?? {}) },
     });
     pid = browserPid(profile);
     context.on('console', (m) => note('page', `${m.type()}: ${m.text()}`));
@@ -266,6 +271,7 @@ export async function withBrowser(name, opts, body) {
     }
   }
 
+  fs.rmSync(tmp, { recursive: true, force: true });
   if (failure) {
     fs.writeFileSync(path.join(dir, 'console.log'), consoleLines.join('\n') + '\n');
     console.error(`# e2e ${name}: FAILED, evidence kept in ${dir}`);
