@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "diagnose.h"
 #include "dispatch.h"
 #include "install.h"
 #include "mail.h"
@@ -25,6 +26,8 @@ static const char usage_text[] =
     "  site URL [--json]          who is proven to be behind a website\n"
     "  mail FILE|- [--json]       check the S/MIME signature of a message\n"
     "  tokens [--json]            list eID cards and other tokens\n"
+    "  sign-mail --in FILE --out FILE [--cert Signature|Authentication] [--token LABEL]\n"
+    "                             sign a message with an eID card (S/MIME)\n"
     "  diagnose [--json]          report why TrustLens does or does not work\n"
     "  install [--user|--system] [--browser NAME]... [--manifest-dir DIR]\n"
     "                             register the host with the browsers\n"
@@ -69,20 +72,6 @@ usage(const char *problem)
 		fprintf(stderr, "trustlens-host: %s\n", problem);
 	fputs(usage_text, stderr);
 	return CLI_USAGE;
-}
-
-/* Commands whose issue has not landed: said plainly, exit 3. */
-static int
-not_available(const char *cmd)
-{
-	const char *const *t;
-
-	fprintf(stderr, "trustlens-host: '%s' is not available in version %s.\n"
-	    "This build serves:", cmd, TL_VERSION);
-	for (t = dispatch_types(); *t != NULL; t++)
-		fprintf(stderr, " %s", *t);
-	fputc('\n', stderr);
-	return CLI_FAILED;
 }
 
 /* First line: the host's version (scripts read it); then one line per
@@ -223,7 +212,11 @@ cli_main(int argc, char **argv)
 		return site_cli(argc, argv);
 	if (strcmp(cmd, "mail") == 0)
 		return mail_cli(argc, argv);
-	if (strcmp(cmd, "tokens") == 0 || strcmp(cmd, "diagnose") == 0)
-		return not_available(cmd);
+	if (strcmp(cmd, "tokens") == 0)
+		return token_cli(argc, argv);
+	if (strcmp(cmd, "sign-mail") == 0)
+		return token_cli_sign_mail(argc, argv);
+	if (strcmp(cmd, "diagnose") == 0)
+		return diagnose_cli(argc, argv);
 	return usage("unknown command");
 }

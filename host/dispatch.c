@@ -9,11 +9,13 @@
 #include <string.h>
 
 #include "config.h"
+#include "diagnose.h"
 #include "dispatch.h"
 #include "frame.h"
 #include "log.h"
 #include "mail.h"
 #include "site.h"
+#include "token.h"
 #include "version.h"
 
 int
@@ -50,6 +52,8 @@ static const struct dispatch_entry table[] = {
 	{ "chain", site_handle_chain, DISPATCH_LOOKUP_MAX, chain_params, 0 },
 	{ "mail", mail_handle, 0, mail_params, 0 },
 	{ "confirm_signer", mail_handle_confirm, DISPATCH_LOOKUP_MAX, confirm_params, 0 },
+	{ "tokens", token_handle_tokens, DISPATCH_LOOKUP_MAX, no_params, 0 },
+	{ "diagnose", diagnose_handle, DISPATCH_LOOKUP_MAX, no_params, 0 },
 };
 
 #define TABLE_SIZE (sizeof(table) / sizeof(table[0]))
