@@ -45,9 +45,9 @@ NOW=2026-06-01T00:00:00Z
 RESULTS=$ROOT/bench/results.md
 
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
-	N_START=7 N_PIPE_RUNS=3 N_COLD=7 N_RTT=500 N_SITES=3 N_SITES_RTT=2 N_FILL=2000 N_MAIL1=3 N_MAIL20=2
+	N_START=7 N_PIPE_RUNS=3 N_COLD=7 N_RTT=500 N_SITES=3 N_SITES_RTT=3 N_FILL=2000 N_MAIL1=3 N_MAIL20=2
 else
-	N_START=31 N_PIPE_RUNS=11 N_COLD=21 N_RTT=2000 N_SITES=11 N_SITES_RTT=3 N_FILL=10000 N_MAIL1=11 N_MAIL20=5
+	N_START=31 N_PIPE_RUNS=11 N_COLD=21 N_RTT=2000 N_SITES=11 N_SITES_RTT=9 N_FILL=10000 N_MAIL1=11 N_MAIL20=5
 fi
 PIPE_COUNT=10000
 
@@ -431,19 +431,18 @@ if want 5; then
 		SLOW_HOST=h$(printf '%02d' "${slowest#* }")
 		awk '{print $2}' "$RUN/$tag-singles-us.txt" >"$RUN/$tag-singles-all.txt"
 		HOST_MED=$(pct "$RUN/$tag-singles-all.txt" 50)
+		# The 50 hosts one after the other: the median over rounds of each
+		# round's sum (the same verdicts, no concurrency).
+		awk '$1 == 1 && NR > 1 {print s; s = 0} {s += $2} END {print s}' "$RUN/$tag-singles-us.txt" \
+			>"$RUN/$tag-singles-sum.txt"
+		SEQ_US=$(pct "$RUN/$tag-singles-sum.txt" 50)
 	}
 
-	say "5/7 sites: 500 URLs over 50 hosts cold, and each host alone cold ($N_SITES rounds)"
-	measure_sites loopback "$N_SITES" "$NET" 1
-	r=$(awk -v a="$SITES_MED" -v b="$SLOW_US" 'BEGIN {print a/b}')
-	row "5. \`sites\`, 500 URLs over 50 hosts (one s_server each, loopback), cold, one request, median (p90)" \
-		"$(ms "$SITES_MED") ($(ms "$SITES_P90"))" \
-		"slowest single host's cold \`site\` verdict ($SLOW_HOST, median of its $N_SITES) $(ms "$SLOW_US"); median host $(ms "$HOST_MED")" \
-		"$(ratio "$SITES_MED" "$SLOW_US")" "≤ 3x" "$(met le "$r" 3)"
-
-	# The same behind bench/delay-proxy.mjs: every byte DELAY_MS late each way.
+	# Row 5, the target: every server one 50 ms round trip away, as sites on
+	# the internet are (bench/delay-proxy.mjs delays every byte DELAY_MS each
+	# way). Here the time of `sites` is latency, as it is for a user.
 	DELAY_MS=25
-	say "5b/7 the same with $((2 * DELAY_MS)) ms round trips (delay proxy, $N_SITES_RTT rounds)"
+	say "5/7 sites: 500 URLs over 50 hosts cold with $((2 * DELAY_MS)) ms round trips (delay proxy), and each host alone ($N_SITES_RTT rounds)"
 	pairs=()
 	for k in $(seq "$N_SITE_SRV"); do pairs+=("$NET.$((100 + k)):$P=$NET.$k:$P"); done
 	node=/usr/bin/node
@@ -457,10 +456,22 @@ if want 5; then
 	measure_sites rtt "$N_SITES_RTT" "$NET" 101
 	kill "$proxy_pid" 2>/dev/null || true
 	r=$(awk -v a="$SITES_MED" -v b="$SLOW_US" 'BEGIN {print a/b}')
-	row "5b. row 5 with a $((2 * DELAY_MS)) ms round trip to every server (delay proxy), median (p90)" \
+	row "5. \`sites\`, 500 URLs over 50 hosts, cold, one request, each server $((2 * DELAY_MS)) ms away (delay proxy), median (p90)" \
 		"$(ms "$SITES_MED") ($(ms "$SITES_P90"))" \
-		"slowest single host ($SLOW_HOST, median of its $N_SITES_RTT) $(ms "$SLOW_US"); median host $(ms "$HOST_MED")" \
+		"slowest single host's cold \`site\` verdict ($SLOW_HOST, median of its $N_SITES_RTT) $(ms "$SLOW_US"); median host $(ms "$HOST_MED"); the 50 one after the other $(ms "$SEQ_US")" \
 		"$(ratio "$SITES_MED" "$SLOW_US")" "≤ 3x" "$(met le "$r" 3)"
+
+	# Row 5b: the same on bare loopback, where no verdict waits on the network
+	# and all of it is CPU: the host's 50 verdicts (about 2 ms each) and the
+	# 50 s_server handshakes share this machine's cores. The 3x target cannot
+	# apply (50 verdicts of CPU against one); the figure shows what running
+	# them concurrently gains over one after the other.
+	say "5b/7 the same on bare loopback ($N_SITES rounds)"
+	measure_sites loopback "$N_SITES" "$NET" 1
+	row "5b. row 5 on bare loopback (CPU-bound: host and 50 servers on $(nproc) cores), median (p90)" \
+		"$(ms "$SITES_MED") ($(ms "$SITES_P90"))" \
+		"the 50 hosts one after the other, one \`site\` each $(ms "$SEQ_US"); slowest single host ($SLOW_HOST) $(ms "$SLOW_US")" \
+		"$(ratio "$SITES_MED" "$SEQ_US") of one after the other; $(ratio "$SITES_MED" "$SLOW_US") of the slowest" "none (CPU-bound: see row 5)" "—"
 fi
 
 # ------------------------------------------------------------ 6. memory
