@@ -90,103 +90,6 @@ print_version(void)
 	printf("%s\n", p11);
 }
 
-struct install_opts {
-	int system;
-	const char *manifest_dir;
-	const char *names[16];
-	size_t n_names;
-};
-
-static int
-parse_install(int argc, char **argv, struct install_opts *o)
-{
-	int i;
-
-	memset(o, 0, sizeof(*o));
-	for (i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--user") == 0) {
-			o->system = 0;
-		} else if (strcmp(argv[i], "--system") == 0) {
-			o->system = 1;
-		} else if (strcmp(argv[i], "--browser") == 0 && i + 1 < argc) {
-			if (install_find(argv[i + 1]) == NULL)
-				return usage("unknown browser name (try chromium, chrome, "
-				    "edge, brave, vivaldi, firefox)");
-			if (o->n_names == sizeof(o->names) / sizeof(o->names[0]))
-				return usage("too many --browser options");
-			o->names[o->n_names++] = argv[++i];
-		} else if (strcmp(argv[i], "--manifest-dir") == 0 && i + 1 < argc) {
-			o->manifest_dir = argv[++i];
-		} else {
-			return usage("unknown install option");
-		}
-	}
-	if (o->manifest_dir != NULL && o->n_names != 1)
-		return usage("--manifest-dir needs exactly one --browser");
-	return 0;
-}
-
-/* Runs install or uninstall over the chosen browsers. */
-static int
-cmd_install(int argc, char **argv, int remove)
-{
-	struct install_opts o;
-	const struct install_browser *b;
-	char dir[4096], err[512];
-	const char *home = getenv("HOME");
-	char *self = NULL;
-	int changed, r, failures = 0, rc;
-	size_t i, n;
-
-	rc = parse_install(argc, argv, &o);
-	if (rc != 0)
-		return rc;
-	if (!remove) {
-		self = install_self_path();
-		if (self == NULL) {
-			fprintf(stderr, "trustlens-host: cannot find the path of this program\n");
-			return CLI_FAILED;
-		}
-	}
-	n = o.n_names;
-	for (i = 0; n == 0 ? install_browsers()[i].name != NULL : i < n; i++) {
-		b = n == 0 ? &install_browsers()[i] : install_find(o.names[i]);
-		if (o.manifest_dir != NULL) {
-			snprintf(dir, sizeof(dir), "%s", o.manifest_dir);
-		} else if (o.system) {
-			snprintf(dir, sizeof(dir), "%s", b->system_dir);
-		} else {
-			if (home == NULL || home[0] != '/') {
-				fprintf(stderr, "trustlens-host: HOME is not set\n");
-				free(self);
-				return CLI_FAILED;
-			}
-			snprintf(dir, sizeof(dir), "%s/%s", home, b->user_dir);
-		}
-		if (remove) {
-			r = install_remove(dir, err, sizeof(err));
-			if (r < 0) {
-				fprintf(stderr, "%s: %s\n", b->name, err);
-				failures++;
-			} else {
-				printf("%s: %s %s/%s.json\n", b->name,
-				    r == 1 ? "removed" : "nothing to remove in", dir,
-				    INSTALL_HOST_NAME);
-			}
-			continue;
-		}
-		if (install_write(dir, b->family, self, &changed, err, sizeof(err)) < 0) {
-			fprintf(stderr, "%s: %s\n", b->name, err);
-			failures++;
-			continue;
-		}
-		printf("%s: %s %s/%s.json\n", b->name, changed ? "wrote" : "unchanged", dir,
-		    INSTALL_HOST_NAME);
-	}
-	free(self);
-	return failures == 0 ? CLI_OK : CLI_FAILED;
-}
-
 int
 cli_main(int argc, char **argv)
 {
@@ -205,9 +108,9 @@ cli_main(int argc, char **argv)
 		return CLI_OK;
 	}
 	if (strcmp(cmd, "install") == 0)
-		return cmd_install(argc, argv, 0);
+		return install_cli(argc, argv, 0);
 	if (strcmp(cmd, "uninstall") == 0)
-		return cmd_install(argc, argv, 1);
+		return install_cli(argc, argv, 1);
 	if (strcmp(cmd, "site") == 0)
 		return site_cli(argc, argv);
 	if (strcmp(cmd, "mail") == 0)
