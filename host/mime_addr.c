@@ -416,6 +416,10 @@ addr_spec(const struct tok *t, size_t n, size_t *i, char **out)
 	for (j = 0; j < d->n; j++)
 		if (mime_buf_putc(&b, (unsigned char)mime_ascii_lower((unsigned char)d->s[j])) != MIME_OK)
 			goto out;
+	/* RFC 6532 allows UTF-8 in an address, not arbitrary bytes: those
+	 * could not be named in a verdict, nor compared safely. */
+	if (!mime_utf8_valid(b.p, b.len))
+		goto out;
 	st = mime_buf_take(&b, out, NULL);
 	if (st == MIME_OK)
 		*i = k + 2;

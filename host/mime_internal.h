@@ -34,6 +34,8 @@ enum mime_status mime_buf_put(struct mime_buf *b, const void *d, size_t n);
 enum mime_status mime_buf_putc(struct mime_buf *b, unsigned char c);
 /* Appends s as UTF-8: invalid sequences and NUL become U+FFFD. */
 enum mime_status mime_buf_put_utf8(struct mime_buf *b, const unsigned char *s, size_t n);
+/* 1 when s is valid UTF-8 without NUL (RFC 3629), else 0. */
+int mime_utf8_valid(const unsigned char *s, size_t n);
 /* NUL-terminates and hands the bytes over (*out owned by the caller). */
 enum mime_status mime_buf_take(struct mime_buf *b, char **out, size_t *len);
 void mime_buf_free(struct mime_buf *b);

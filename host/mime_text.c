@@ -127,6 +127,20 @@ utf8_seq(const unsigned char *s, size_t n)
 	return 0;
 }
 
+int
+mime_utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0, k;
+
+	while (i < n) {
+		k = utf8_seq(s + i, n - i);
+		if (k == 0)
+			return 0;
+		i += k;
+	}
+	return 1;
+}
+
 enum mime_status
 mime_buf_put_utf8(struct mime_buf *b, const unsigned char *s, size_t n)
 {
