@@ -70,6 +70,7 @@ config_free(struct config *cfg)
 	free(cfg->state_dir);
 	free_list(cfg->pkcs11_modules, cfg->n_pkcs11_modules);
 	free(cfg->log_file);
+	free(cfg->diagnose_url);
 	free_list(cfg->extensions, cfg->n_extensions);
 	free(cfg->ports);
 	free(cfg->load_error);
@@ -400,6 +401,7 @@ static const struct string_key string_keys[] = {
 	{ "smime_ca_file", offsetof(struct config, smime_ca_file) },
 	{ "state_dir", offsetof(struct config, state_dir) },
 	{ "log", offsetof(struct config, log_file) },
+	{ "diagnose_reference_url", offsetof(struct config, diagnose_url) },
 };
 
 static char **
@@ -609,6 +611,7 @@ static const struct {
 	{ "TRUSTLENS_SMIME_CA_FILE", offsetof(struct config, smime_ca_file) },
 	{ "TRUSTLENS_STATE_DIR", offsetof(struct config, state_dir) },
 	{ "TRUSTLENS_LOG", offsetof(struct config, log_file) },
+	{ "TRUSTLENS_DIAGNOSE_URL", offsetof(struct config, diagnose_url) },
 };
 
 static int

@@ -43,6 +43,9 @@ struct config {
 	char **pkcs11_modules;   /* TRUSTLENS_PKCS11_MODULES / "pkcs11_modules" */
 	size_t n_pkcs11_modules;
 	char *log_file;          /* TRUSTLENS_LOG / "log" */
+	char *diagnose_url;      /* TRUSTLENS_DIAGNOSE_URL / "diagnose_reference_url":
+	                            the site diagnose handshakes with, NULL for
+	                            CONFIG_DEFAULT_DIAGNOSE_URL */
 
 	/* File-only settings. */
 	char **extensions;       /* "allowed_extensions": extra caller ids */
@@ -73,6 +76,7 @@ struct config {
 #define CONFIG_DEFAULT_CACHE_TTL_S 3600u
 #define CONFIG_DEFAULT_CACHE_MAX 20000u
 #define CONFIG_DEFAULT_SITES_MAX 500u
+#define CONFIG_DEFAULT_DIAGNOSE_URL "https://www.belgium.be/"
 
 /* Reads the configuration from the file and the environment. *out is NULL on
  * entry and assigned only on success. On failure returns -1 with one

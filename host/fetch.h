@@ -28,6 +28,7 @@
 #include <openssl/x509.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "status.h"
 
@@ -86,6 +87,25 @@ enum tl_status fetch_http(const struct config *cfg, const char *url,
     const char *content_type, const unsigned char *body, size_t body_len,
     size_t max_bytes, const atomic_int *cancel, unsigned char **resp,
     size_t *resp_len, char *err, size_t errlen);
+
+/* fetch_probe (fetch_probe.c), for diagnose: one verified HTTPS GET of a
+ * reference site, stopped at the first body byte. Times in milliseconds
+ * from the start (-1 when the step was not reached); server_date is the
+ * Date header (0 when absent). */
+struct fetch_probe_result {
+	long dns_ms, connect_ms, tls_ms, first_byte_ms;
+	long http_status;                /* 0 when no response */
+	time_t server_date;
+	char address[64];                /* the address connected to */
+	int via_proxy;
+};
+
+/* Same port, address and proxy rules as fetch_tls_handshake; the
+ * certificate is verified (system store or TRUSTLENS_CA_FILE): TL_TLS_FAILED
+ * when it does not. *out is always filled as far as it got. */
+enum tl_status fetch_probe(const struct config *cfg, const char *url,
+    const atomic_int *cancel, struct fetch_probe_result *out, char *err,
+    size_t errlen);
 
 /* Once per process, before threads start (curl_global_init). */
 int fetch_global_init(void);

@@ -1,6 +1,6 @@
 /*
- * fetch_internal: what the three files of the fetch module share (fetch.c,
- * fetch_tls.c, fetch_url.c); no other file includes it, and no other header
+ * fetch_internal: what the files of the fetch module share (fetch.c,
+ * fetch_tls.c, fetch_url.c, fetch_probe.c); no other file includes it, and no other header
  * includes <curl/curl.h>.
  *
  * One transfer is one struct xfer, used in this order:

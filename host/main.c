@@ -26,6 +26,7 @@
 #include "config.h"
 #include "dispatch.h"
 #include "frame.h"
+#include "laststart.h"
 #include "log.h"
 #include "mail.h"
 #include "server.h"
@@ -126,7 +127,7 @@ run_native(const struct caller *who)
 {
 	struct config *cfg = NULL;
 	char err[512];
-	int in_fd, out_fd, rc, drained = 1;
+	int in_fd, out_fd, rc, drained = 1, allowed;
 	enum server_end end;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -155,7 +156,11 @@ run_native(const struct caller *who)
 		fprintf(stderr, "trustlens-host: %s\n", err);
 	log_msg("start %s, caller kind %d", TL_VERSION, (int)who->kind);
 
-	if (!caller_allowed(who, cfg)) {
+	allowed = caller_allowed(who, cfg);
+	/* For diagnose: when, by whom, allowed or not (one small atomic
+	 * write; failure ignored). */
+	laststart_record(cfg, who, allowed);
+	if (!allowed) {
 		/* Log the kind only: an unknown caller's string is not ours to
 		 * copy anywhere. */
 		log_msg("caller refused: forbidden_origin");
