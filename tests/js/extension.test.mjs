@@ -42,7 +42,20 @@ test('the manifest key gives the fixed Chromium id', () => {
 test('manifest: MV3, ids, permissions, and every file it names exists', () => {
   assert.equal(manifest.manifest_version, 3);
   assert.equal(manifest.browser_specific_settings.gecko.id, GECKO_ID);
-  assert.deepEqual([...manifest.permissions].sort(), ['nativeMessaging', 'storage']);
+  assert.deepEqual([...manifest.permissions].sort(), [
+    'activeTab', 'nativeMessaging', 'scripting', 'storage', 'webNavigation', 'webRequest', 'webRequestBlocking',
+  ]);
+  // Fewest permissions: only the known webmail site up front; every other site
+  // (the user's own webmail, the all-sites link guard) is asked for at run time.
+  assert.deepEqual(manifest.host_permissions, ['https://mail.google.com/*']);
+  assert.deepEqual(manifest.optional_host_permissions, ['*://*/*']);
+  for (const cs of manifest.content_scripts) {
+    assert.deepEqual(cs.matches, ['https://mail.google.com/*']);
+    assert.equal(cs.run_at, 'document_start');
+    assert.equal(cs.world ?? 'ISOLATED', 'ISOLATED');
+    assert.equal(cs.js[0], 'content/core.js');
+  }
+  assert.deepEqual(manifest.web_accessible_resources.map((w) => w.resources).flat(), ['badge.html']);
   assert.equal(manifest.background.type, 'module');
   assert.equal(manifest.default_locale, 'en');
   const named = [
@@ -51,6 +64,9 @@ test('manifest: MV3, ids, permissions, and every file it names exists', () => {
     manifest.action.default_popup,
     manifest.options_ui.page,
     ...Object.values(manifest.icons ?? {}),
+    ...manifest.content_scripts.flatMap((c) => c.js),
+    ...manifest.web_accessible_resources.flatMap((w) => w.resources),
+    'warning.html', 'mail.html', 'badge.html',
   ];
   for (const f of named) assert.ok(existsSync(join(EXT, f)), `${f} is missing`);
   for (const m of JSON.stringify(manifest).matchAll(/__MSG_(\w+)__/g)) {
@@ -91,7 +107,16 @@ test('every locale has the same messages and placeholders as en', () => {
 
 test('nl, fr and de are real translations', () => {
   // Words that are the same in English and the other language.
-  const same = { extName: true, hostHeading: ['nl', 'de'], errorDetail: ['nl', 'de'] };
+  const same = {
+    extName: true,
+    badgeTitleNone: true,
+    hostHeading: ['nl', 'de'],
+    errorDetail: ['nl', 'de'],
+    showDetails: ['nl', 'de'],
+    exceptionLabel: ['nl', 'de'],
+    diagOk: ['fr'],
+    diagProblem: ['de'],
+  };
   for (const l of ['nl', 'fr', 'de']) {
     for (const key of Object.keys(messages.en)) {
       const allowed = same[key] === true || (Array.isArray(same[key]) && same[key].includes(l));
@@ -106,12 +131,14 @@ test('every message key used by the pages and scripts exists, and every message 
   for (const f of htmlFiles) {
     for (const m of readFileSync(f, 'utf8').matchAll(/data-i18n(?:-title)?="([^"]+)"/g)) used.add(m[1]);
   }
+  const literals = new Set();
   for (const f of jsFiles) {
     const src = readFileSync(f, 'utf8');
     for (const m of src.matchAll(/\b(?:t|getMessage)\(\s*'(\w+)'/g)) used.add(m[1]);
-    // keys picked from a table: STATE_KEYS, REASON_KEYS
-    for (const m of src.matchAll(/:\s*'((?:reason|state)[A-Z]\w*)'/g)) used.add(m[1]);
+    // keys picked from tables (STATE_KEYS, SITE_REASON_KEYS, ...) or by a condition
+    for (const m of src.matchAll(/'(\w+)'/g)) literals.add(m[1]);
   }
+  for (const key of Object.keys(messages.en)) if (literals.has(key)) used.add(key);
   for (const m of JSON.stringify(manifest).matchAll(/__MSG_(\w+)__/g)) used.add(m[1]);
   for (const key of used) assert.ok(messages.en[key], `"${key}" is used but not in _locales/en`);
   for (const key of Object.keys(messages.en)) assert.ok(used.has(key), `"${key}" is in _locales/en but never used`);
@@ -138,5 +165,31 @@ test('the popup and options pages carry the elements the status view fills', () 
       assert.match(src, new RegExp(`id="${id}"`), `${page} lacks #${id}`);
     }
     assert.match(src, /<code>trustlens-host install --user<\/code>/, `${page} lacks the install command`);
+  }
+});
+
+test('extension pages run under a strict content security policy and load no remote code', () => {
+  const csp = manifest.content_security_policy.extension_pages;
+  assert.match(csp, /(^|;)\s*script-src 'self'\s*(;|$)/);
+  assert.match(csp, /default-src 'none'/);
+  assert.match(csp, /object-src 'none'/);
+  assert.doesNotMatch(csp, /unsafe-eval|unsafe-inline|https?:/);
+  for (const f of [...jsFiles, ...htmlFiles]) {
+    const src = readFileSync(f, 'utf8');
+    assert.doesNotMatch(src, /\bimport\s*(?:[^'"]*from\s*)?['"]https?:/, `${f} imports remote code`);
+    assert.doesNotMatch(src, /<script[^>]*\bsrc=["']?https?:/i, `${f} loads a remote script`);
+    assert.doesNotMatch(src, /<link[^>]*\bhref=["']?https?:/i, `${f} loads a remote style sheet`);
+  }
+});
+
+test('every page says which language it is in, and every button and field has a name', () => {
+  for (const f of htmlFiles) {
+    const src = readFileSync(f, 'utf8');
+    assert.match(src, /<html lang="en">/, `${f}: no lang`);
+    for (const m of src.matchAll(/<button\b[^>]*>/g)) assert.match(m[0], /data-i18n=/, `${f}: button without a translated name: ${m[0]}`);
+    for (const m of src.matchAll(/<input\b[^>]*\bid="([^"]+)"[^>]*>/g)) {
+      if (/type="radio"/.test(m[0])) continue;
+      assert.match(src, new RegExp(`<label[^>]*for="${m[1]}"`), `${f}: input #${m[1]} has no label`);
+    }
   }
 });
