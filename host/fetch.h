@@ -107,6 +107,9 @@ enum tl_status fetch_probe(const struct config *cfg, const char *url,
     const atomic_int *cancel, struct fetch_probe_result *out, char *err,
     size_t errlen);
 
+/* "libcurl 7.88.1" into buf (always NUL-terminated), as running now. */
+void fetch_library_version(char *buf, size_t len);
+
 /* Once per process, before threads start (curl_global_init). */
 int fetch_global_init(void);
 

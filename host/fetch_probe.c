@@ -129,3 +129,9 @@ out:
 	free(norm);
 	return st;
 }
+
+void
+fetch_library_version(char *buf, size_t len)
+{
+	snprintf(buf, len, "libcurl %s", curl_version_info(CURLVERSION_NOW)->version);
+}
