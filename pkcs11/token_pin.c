@@ -325,7 +325,7 @@ pin_from_pinentry(struct token_pin_ctx *c, char *pin, size_t max)
 	char *argv[2];
 	char desc[512], esc[1200], cmd[1300];
 	int to_child[2] = { -1, -1 }, from_child[2] = { -1, -1 };
-	int cancelled = 0, status, i;
+	int cancelled = 0, status, i, got;
 	enum pin_read rc = PIN_READ_UNAVAILABLE;
 	pid_t pid = -1;
 
@@ -365,11 +365,14 @@ pin_from_pinentry(struct token_pin_ctx *c, char *pin, size_t max)
 	    assuan_cmd(&a, "SETPROMPT PIN:\n", NULL, 0, PINENTRY_GREETING_MS, NULL) != 1)
 		goto out;
 	pin[0] = '\0';
-	if (assuan_cmd(&a, "GETPIN\n", pin, max, PINENTRY_ANSWER_MS, &cancelled) == 1 &&
-	    pin[0] != '\0')
+	got = assuan_cmd(&a, "GETPIN\n", pin, max, PINENTRY_ANSWER_MS, &cancelled);
+	if (got == 1 && pin[0] != '\0')
 		rc = PIN_READ_OK;
-	else if (cancelled || pin[0] == '\0')
-		rc = PIN_READ_CANCELLED;
+	else if (cancelled || got == 1)
+		rc = PIN_READ_CANCELLED;   /* cancelled, or an empty PIN */
+	else
+		snprintf(c->why, sizeof(c->why), "the pinentry program %s could not show a "
+		    "dialog (no terminal or display?)", prog);
 	(void)assuan_send(&a, "BYE\n");
 	OPENSSL_cleanse(&a, sizeof(a));
 out:
