@@ -44,7 +44,8 @@ ASAN_OBJ := $(patsubst %.c,$(BUILD)/asan/%.o,$(HOST_SRC))
 ASAN_LIB := $(filter-out $(BUILD)/asan/host/main.o,$(ASAN_OBJ))
 UNIT_OBJ := $(patsubst %.c,$(BUILD)/asan/%.o,$(UNIT_SRC))
 
-.PHONY: all deps check asan unit protocol protocol-asan fuzz-replay fuzz integration e2e demo bench clean install
+.PHONY: all deps check asan unit protocol protocol-asan fuzz-replay fuzz integration e2e demo bench clean install \
+        install-tests deb pkcs11
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -141,6 +142,11 @@ integration: $(BUILD)/trustlens-host
 	@tests/integration/site/run.sh 2>&1 | tee $(BUILD)/results/integration-site.log
 	@tests/integration/mail/run.sh 2>&1 | tee $(BUILD)/results/integration-mail.log
 
+# The eID card through PKCS#11: SoftHSM2 tokens, OCSP responder, CRL server.
+pkcs11: $(BUILD)/trustlens-host
+	@mkdir -p $(BUILD)/results
+	@tests/pkcs11/run.sh 2>&1 | tee $(BUILD)/results/pkcs11.log
+
 # Fuzz targets (tests/fuzz/fuzz_*.c): `make check` replays their committed
 # corpora through a plain main under gcc with ASan+UBSan; `make fuzz` runs
 # them under clang's libFuzzer for FUZZ_SECONDS each.
@@ -191,6 +197,12 @@ e2e: $(BUILD)/trustlens-host
 	@mkdir -p $(BUILD)/results
 	@tests/e2e/run.sh 2>&1 | tee $(BUILD)/results/e2e.log
 
+# install/uninstall into temporary roots, diagnose against broken set-ups.
+install-tests: $(BUILD)/trustlens-host $(BUILD)/pki/.complete
+	@mkdir -p $(BUILD)/results
+	@TRUSTLENS_HOST=$(BUILD)/trustlens-host TRUSTLENS_PKI=$(BUILD)/pki tests/install/run.sh 2>&1 | \
+	    tee $(BUILD)/results/install.log
+
 asan:
 	@rm -rf $(BUILD)/results
 	@$(MAKE) --no-print-directory $(BUILD)/asan/unit-tests $(BUILD)/asan/trustlens-host $(BUILD)/protocol-driver
@@ -200,8 +212,8 @@ asan:
 check: deps
 	@rm -rf $(BUILD)/results
 	@$(MAKE) --no-print-directory all $(BUILD)/asan/unit-tests $(BUILD)/asan/trustlens-host $(BUILD)/protocol-driver
-	@-$(MAKE) --no-print-directory -k unit protocol protocol-asan fuzz-replay integration e2e
-	@tests/summary.sh $(BUILD)/results unit protocol protocol-asan fuzz-replay integration-site integration-mail e2e
+	@-$(MAKE) --no-print-directory -k unit protocol protocol-asan fuzz-replay integration pkcs11 install-tests e2e
+	@tests/summary.sh $(BUILD)/results unit protocol protocol-asan fuzz-replay integration-site integration-mail pkcs11 install e2e
 
 demo: deps all $(BUILD)/pki/.complete
 	@tests/demo.sh $(BUILD)/trustlens-host
@@ -221,3 +233,7 @@ install: all
 	install -m 0755 $(BUILD)/trustlens-host $(DESTDIR)$(PREFIX)/bin/trustlens-host
 	install -m 0644 docs/trustlens-host.1 $(DESTDIR)$(PREFIX)/share/man/man1/trustlens-host.1
 	cp -R extension-manifest/. $(DESTDIR)$(PREFIX)/share/trustlens/extension/
+
+# The Debian package: $(BUILD)/trustlens_<version>-1_<arch>.deb (installers/debian/).
+deb: all
+	+@installers/debian/build-deb.sh $(BUILD)

@@ -300,12 +300,13 @@ void
 diag_browsers(struct diag_area *a, const struct config *cfg)
 {
 	const struct install_browser *b, *shared;
+	const struct install_location *o;
 	struct install_sandbox sb;
 	struct chromium_policy pol;
 	char dir[PATH_MAX], bin[PATH_MAX], why[PATH_MAX + 128], fix[512], pdir[PATH_MAX];
 	char *self = install_self_path(), first_why[PATH_MAX + 128];
 	enum manifest_state st;
-	json_t *list = json_array(), *one, *locs;
+	json_t *list = json_array(), *one, *locs, *others;
 	int installed, n_installed = 0, ok_user, ok_system, broken, other, present;
 	size_t i;
 
@@ -423,6 +424,15 @@ diag_browsers(struct diag_area *a, const struct config *cfg)
 		    "Edge, Brave or Vivaldi from a .deb package.",
 		    "No supported browser was found on this machine.");
 	json_object_set_new(a->details, "browsers", list);
+	/* The macOS and Windows rows of the same table, for the installer
+	 * scripts and helpdesks on those systems. */
+	others = json_array();
+	for (o = install_other_locations(); o->browser != NULL; o++)
+		json_array_append_new(others, json_pack("{s:s, s:s, s:s, s:s, s:s}", "os",
+		    install_os_name(o->os), "browser", o->browser, "family",
+		    o->family == INSTALL_FIREFOX_FAMILY ? "firefox" : "chromium", "user", o->user,
+		    "system", o->system));
+	json_object_set_new(a->details, "other_systems", others);
 	json_object_set_new(a->details, "self", json_string(self != NULL ?
 	    diag_path(self, dir, sizeof(dir)) : "unknown"));
 	free(self);

@@ -41,6 +41,10 @@ one_module(struct diag_area *a, json_t *m, json_t *out, int *found, int *loaded)
 	diag_path(path, shown, sizeof(shown));
 	*found += f;
 	*loaded += l;
+	if (!f && strcmp(str_or(m, "source", "builtin"), "config") == 0)
+		diag_find(a, DIAG_WARNING, "Correct TRUSTLENS_PKCS11_MODULES (or \"pkcs11_modules\" "
+		    "in the config file), or remove the entry.",
+		    "The configured PKCS#11 module %s was not found.", shown);
 	json_array_append_new(out, json_pack("{s:s, s:s, s:b, s:b, s:s?}", "path", shown,
 	    "source", str_or(m, "source", "builtin"), "found", f, "loaded", l, "error", error));
 	if (f)

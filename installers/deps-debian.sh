@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 build_pkgs="build-essential pkg-config libssl-dev libjansson-dev libcurl4-openssl-dev libsqlite3-dev
 libpkcs11-helper1-dev openssl"
-test_pkgs="softhsm2 opensc faketime chromium nodejs npm ca-certificates python3"
+test_pkgs="softhsm2 opensc faketime chromium nodejs npm ca-certificates python3 lintian"
 
 want=$build_pkgs
 [ "${1:-}" = "--build" ] || want="$want $test_pkgs"
