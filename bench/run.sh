@@ -614,6 +614,56 @@ if want 7; then
 	fi
 fi
 
+# ------------------------------------------------------------ 8. tokens (PKCS#11)
+if want 8; then
+	SOFTHSM=/usr/lib/softhsm/libsofthsm2.so
+	if [ -f "$SOFTHSM" ] && command -v pkcs11-tool >/dev/null && command -v softhsm2-util >/dev/null; then
+		say "8 tokens: start-up with PKCS#11 modules configured; tokens vs pkcs11-tool ($N_START / $N_COLD runs)"
+		# The eID-shaped SoftHSM cards of the pkcs11 suite. Nothing listens
+		# on their OCSP/CRL URLs here (port 9, not allowed): revocation reads
+		# "unknown" at once, so row 8b is the card and the chains.
+		tests/pkcs11/make-tokens.sh "$BB/tokens" http://127.0.0.1:9/ http://127.0.0.1:9 >/dev/null ||
+			die "tests/pkcs11/make-tokens.sh failed (see $BB/tokens/make-tokens.log)"
+		tok_env() {
+			host_env "$1" '{}'
+			unset TRUSTLENS_NOW   # the cards are dated from the real clock
+			export TRUSTLENS_EID_ROOTS=$BB/tokens/pki/root.pem
+			export SOFTHSM2_CONF=$BB/tokens/tokens/alice/softhsm2.conf
+		}
+		(
+			tok_env tokens-startup
+			"$NM" startup "$N_START" -- plain /usr/bin/env -u TRUSTLENS_PKCS11_MODULES "$HOST" "$ORIGIN" \
+				-- modules /usr/bin/env TRUSTLENS_PKCS11_MODULES="$SOFTHSM" "$HOST" "$ORIGIN"
+		) >"$RUN/tokens-startup.txt"
+		a=$(line "$RUN/tokens-startup.txt" "startup plain")
+		b=$(line "$RUN/tokens-startup.txt" "startup modules")
+		r=$(awk -v a="$(field "$b" median)" -v b="$(field "$a" median)" 'BEGIN {print a/b}')
+		row "8a. start-up to \`hello\` reply with \`TRUSTLENS_PKCS11_MODULES\` set (SoftHSM; modules load only for token requests), median (p90)" \
+			"$(ms "$(field "$b" median)") ($(ms "$(field "$b" p90)"))" \
+			"the same host without it $(ms "$(field "$a" median)") ($(ms "$(field "$a" p90)"))" \
+			"$(ratio "$(field "$b" median)" "$(field "$a" median)")" "≤ 1.5x" "$(met le "$r" 1.5)"
+		(
+			tok_env tokens-list
+			export TRUSTLENS_PKCS11_MODULES=$SOFTHSM
+			"$HOST" tokens --json >"$RUN/replies/tokens.json"
+			"$NM" exec "$N_COLD" -- host "$HOST" tokens --json \
+				-- pkcs11tool "$(command -v pkcs11-tool)" --module "$SOFTHSM" --token-label BELPIC --list-objects
+		) >"$RUN/tokens-list.txt"
+		grep -q '"label":"BELPIC"' "$RUN/replies/tokens.json" && grep -q '"eid_chain":"trusted"' "$RUN/replies/tokens.json" ||
+			die "tokens: the BELPIC test card was not listed with a trusted chain (see $RUN/replies/tokens.json)"
+		h=$(line "$RUN/tokens-list.txt" "exec host")
+		c=$(line "$RUN/tokens-list.txt" "exec pkcs11tool")
+		opensc=
+		[ -f /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so ] && opensc="; OpenSC's module, installed here, is loaded and asked too"
+		row "8b. \`trustlens-host tokens --json\`, one eID-shaped SoftHSM card with 4 certificates (read, chains built; whole process$opensc), median (p90)" \
+			"$(ms "$(field "$h" median)") ($(ms "$(field "$h" p90)"))" \
+			"\`pkcs11-tool --list-objects\` on the same token (whole process) $(ms "$(field "$c" median)") ($(ms "$(field "$c" p90)"))" \
+			"$(ratio "$(field "$h" median)" "$(field "$c" median)")" "report" "—"
+	else
+		row "8. tokens (PKCS#11)" "not run: softhsm2 or opensc (pkcs11-tool) missing" "—" "—" "—" "n/a"
+	fi
+fi
+
 cleanup
 
 # ------------------------------------------------------------ table
