@@ -218,21 +218,17 @@ function sameSite(a, b) {
 api.webNavigation.onCommitted.addListener((d) => {
   if (d.frameId !== 0) return;
   const prev = tabs.has(d.tabId) ? tabs.get(d.tabId) : null;
-  const wasGuarded = prev !== null && (prev.guarded || prev.openedByGuarded);
-  const prevUrl = prev?.url ?? null;
+  // The page this navigation leaves: the tab's own guarded page, or the
+  // guarded page that opened this tab (window.open, target=_blank).
+  const from = prev?.guarded ? prev.url : prev?.openedByGuarded ?? null;
   const state = tabs.navigated(d.tabId, d.url, isGuardedUrl(d.url));
-  state.openedByGuarded = false;
+  state.openedByGuarded = null;
   if (parseWebUrl(d.url) === null) {
     showBadge(d.tabId, null);
     return;
   }
   updateSite(d.tabId, d.url).catch(() => {});
-  if (
-    wasGuarded &&
-    !state.guarded &&
-    !USER_TRANSITIONS.has(d.transitionType) &&
-    !(prevUrl && sameSite(prevUrl, d.url))
-  ) {
+  if (from && !state.guarded && !USER_TRANSITIONS.has(d.transitionType) && !sameSite(from, d.url)) {
     interceptIfNeeded(d.tabId, d.url).catch(() => {});
   }
 });
@@ -240,12 +236,7 @@ api.webNavigation.onCommitted.addListener((d) => {
 api.webNavigation.onCreatedNavigationTarget.addListener((d) => {
   const src = tabs.has(d.sourceTabId) ? tabs.get(d.sourceTabId) : null;
   if (src === null || !src.guarded) return;
-  const state = tabs.get(d.tabId);
-  state.openedByGuarded = true;
-  if (parseWebUrl(d.url) !== null && !sameSite(src.url ?? '', d.url)) {
-    state.url = d.url;
-    interceptIfNeeded(d.tabId, d.url).catch(() => {});
-  }
+  tabs.get(d.tabId).openedByGuarded = src.url;
 });
 
 api.tabs.onRemoved.addListener((tabId) => {

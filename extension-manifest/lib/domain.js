@@ -99,6 +99,7 @@ export function parseException(text) {
 export function parseWebmailOrigin(text) {
   let s = String(text ?? '').trim();
   if (s === '') return null;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s) && !/^https?:\/\//i.test(s)) return null;
   if (!/^https?:\/\//i.test(s)) s = `https://${s}`;
   const u = parseWebUrl(s);
   if (u === null) return null;

@@ -36,7 +36,7 @@ function normalizeList(value, parse) {
   if (!Array.isArray(value)) return [];
   const out = [];
   for (const v of value) {
-    const p = parse(v);
+    const p = typeof v === 'string' ? parse(v) : null;
     if (p !== null && !out.includes(p)) out.push(p);
     if (out.length >= MAX_LIST) break;
   }

@@ -34,6 +34,19 @@ const LAUNCH_MS = 30000;
 const CLOSE_MS = 10000;
 const HOST_EXIT_MS = 5000;
 
+/**
+ * A copy of the extension in dir/ext with edit(manifest) applied: for cases
+ * that need a permission a person would grant in the browser's own dialog
+ * (which a headless browser cannot show). The id stays the same (the "key").
+ */
+export function extensionCopy(dir, edit) {
+  const to = path.join(dir, 'ext');
+  fs.cpSync(EXT, to, { recursive: true });
+  const file = path.join(to, 'manifest.json');
+  fs.writeFileSync(file, JSON.stringify(edit(JSON.parse(fs.readFileSync(file, 'utf8'))), null, 2));
+  return to;
+}
+
 export function readMessages(locale) {
   return JSON.parse(fs.readFileSync(path.join(EXT, '_locales', locale, 'messages.json'), 'utf8'));
 }
@@ -142,6 +155,7 @@ function withTimeout(promise, ms, what) {
  * @param {string[]} [opts.args]  extra browser flags
  * @param {object} [opts.env]     extra environment for the browser (and so the host)
  * @param {number} [opts.bodyMs]  bound on the body
+ * @param {string} [opts.ext]     extension directory to load (default: extension-manifest/)
  * @param {(c: object) => Promise<void>} body
  */
 export async function withBrowser(name, opts, body) {
@@ -178,8 +192,8 @@ export async function withBrowser(name, opts, body) {
         '--disable-background-networking',
         '--disable-component-update',
         '--disable-sync',
-        `--disable-extensions-except=${EXT}`,
-        `--load-extension=${EXT}`,
+        `--disable-extensions-except=${opts.ext ?? EXT}`,
+        `--load-extension=${opts.ext ?? EXT}`,
         // Chromium's own log (native messaging errors, extension load warnings).
         '--enable-logging',
         `--log-file=${path.join(dir, 'chromium.log')}`,
