@@ -66,6 +66,8 @@ sb_add(struct sbuf *b, const void *data, size_t n)
 	unsigned char *np;
 	size_t cap;
 
+	if (n == 0)
+		return 0;
 	if (n > b->max || b->len > b->max - n)
 		return -1;
 	if (b->len + n > b->cap) {
