@@ -12,15 +12,24 @@
  *                "flags": {"login_required", "pin_initialized",
  *                          "pin_count_low", "pin_final_try", "pin_locked",
  *                          "protected_authentication_path": bool},
+ *                "holder": {"name", "given_name", "surname"} | null,
  *                "certificates": [{"label", "id" (hex),
  *                   "subject": {"name", "given_name", "surname",
  *                               "common_name"},
- *                   "issuer", "not_before", "not_after", "days_left",
- *                   "key": {"type": "rsa" | "ec", "bits", "curve"},
+ *                   "issuer" (its common name), "not_before", "not_after"
+ *                   (RFC 3339), "days_left",
+ *                   "key": {"type": "rsa" | "ec" | "other", "bits", "curve"},
  *                   "sha256", "eid_chain": "trusted" | "untrusted" |
  *                   "expired" | "not_eid", "revocation": "good" |
- *                   "revoked" | "unknown" | "not_checked"}],
+ *                   "revoked" | "unknown" | "not_checked",
+ *                   "ca": bool, "card": "citizen" | "foreigner" | null,
+ *                   "usage": "signature" | "authentication" | null}],
  *                "notes": ["<code>", ...]}]}
+ * Tokens are ordered by module, label, serial; certificates by id. Notes:
+ * empty, no_signature_certificate, pin_locked, pin_final_try,
+ * pin_count_low, certificate_expires_soon (30 days), certificate_expired,
+ * certificate_revoked, chain_untrusted, certificates_truncated. Every
+ * module candidate is listed, found or not. docs/tokens.md explains them.
  * The national register number (subject serialNumber) is never read out.
  */
 #ifndef TL_TOKEN_H
