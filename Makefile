@@ -6,6 +6,7 @@
 #   make asan       unit + protocol suites under AddressSanitizer + UBSan
 #   make demo       install dependencies, build, show the host at work
 #   make e2e        the browser suite alone (headless Chromium)
+#   make webmail    the webmail suite alone (Roundcube + Dovecot + Chromium)
 #   make clean      remove everything the build made
 #
 # CI (CI=true) or WERROR=1 turns warnings into errors.
@@ -45,7 +46,7 @@ ASAN_LIB := $(filter-out $(BUILD)/asan/host/main.o,$(ASAN_OBJ))
 UNIT_OBJ := $(patsubst %.c,$(BUILD)/asan/%.o,$(UNIT_SRC))
 
 .PHONY: all deps check asan unit protocol protocol-asan fuzz-replay fuzz integration e2e demo bench clean install \
-        install-tests deb pkcs11
+        install-tests deb pkcs11 webmail
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -197,6 +198,11 @@ e2e: $(BUILD)/trustlens-host
 	@mkdir -p $(BUILD)/results
 	@tests/e2e/run.sh 2>&1 | tee $(BUILD)/results/e2e.log
 
+# Real Roundcube over real Dovecot on loopback, the extension in Chromium.
+webmail: $(BUILD)/trustlens-host
+	@mkdir -p $(BUILD)/results
+	@tests/webmail/run.sh 2>&1 | tee $(BUILD)/results/webmail.log
+
 # install/uninstall into temporary roots, diagnose against broken set-ups.
 install-tests: $(BUILD)/trustlens-host $(BUILD)/pki/.complete
 	@mkdir -p $(BUILD)/results
@@ -212,8 +218,8 @@ asan:
 check: deps
 	@rm -rf $(BUILD)/results
 	@$(MAKE) --no-print-directory all $(BUILD)/asan/unit-tests $(BUILD)/asan/trustlens-host $(BUILD)/protocol-driver
-	@-$(MAKE) --no-print-directory -k unit protocol protocol-asan fuzz-replay integration pkcs11 install-tests e2e
-	@tests/summary.sh $(BUILD)/results unit protocol protocol-asan fuzz-replay integration-site integration-mail pkcs11 install e2e
+	@-$(MAKE) --no-print-directory -k unit protocol protocol-asan fuzz-replay integration pkcs11 install-tests e2e webmail
+	@tests/summary.sh $(BUILD)/results unit protocol protocol-asan fuzz-replay integration-site integration-mail pkcs11 install e2e webmail
 
 demo: deps all $(BUILD)/pki/.complete
 	@tests/demo.sh $(BUILD)/trustlens-host

@@ -11,7 +11,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 build_pkgs="build-essential pkg-config libssl-dev libjansson-dev libcurl4-openssl-dev libsqlite3-dev
 libpkcs11-helper1-dev openssl"
-test_pkgs="softhsm2 opensc faketime chromium nodejs npm ca-certificates python3 lintian"
+test_pkgs="softhsm2 opensc faketime chromium nodejs npm ca-certificates python3 lintian
+roundcube-core roundcube-sqlite3 dovecot-imapd php8.2-cli curl firefox-esr"
 
 want=$build_pkgs
 [ "${1:-}" = "--build" ] || want="$want $test_pkgs"
@@ -36,6 +37,13 @@ if [ -n "$(printf '%s' "$missing" | tr -d ' ')" ]; then
 	fi
 	echo "deps: installing:$missing" >&2
 	$sudo apt-get update -qq
+	# Roundcube (webmail suite) without Apache and without a guessed database:
+	# the suite runs it with its own SQLite file under php -S.
+	case " $missing " in *" roundcube-core "*)
+		printf '%s\n' 'roundcube-core roundcube/dbconfig-install boolean false' \
+		    'roundcube-core roundcube/reconfigure-webserver multiselect' \
+		    'roundcube-core roundcube/restart-webserver boolean false' | $sudo debconf-set-selections ;;
+	esac
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >&2
 fi
 

@@ -79,7 +79,7 @@ if [ "$what" != unit ]; then
 		echo "# e2e: /usr/bin/chromium missing (installers/deps-debian.sh installs it)"
 		failed=$((failed + 1))
 	else
-		run "extension end-to-end tests (Chromium, host $TRUSTLENS_HOST)" 100 tests/e2e/*.test.mjs
+		run "extension end-to-end tests (Chromium, host $TRUSTLENS_HOST)" 280 tests/e2e/*.test.mjs
 	fi
 fi
 
