@@ -111,3 +111,11 @@ done
 
 printf '\neID tokens and diagnostics arrive with their issues; this build serves: '
 "$host" tokens 2>&1 | tail -n 1 | sed 's/^This build serves: //'
+
+bold "The browser extension on the same sites and mails (headless Chromium, screenshots)"
+root=$(cd "$(dirname "$0")/.." && pwd)
+if [ -x /usr/bin/chromium ] && [ -d "$root/node_modules/playwright-core" ]; then
+	TRUSTLENS_HOST=$host node "$root/tests/e2e/demo-shots.mjs" || echo "(the browser part failed; see tests/out/e2e/)"
+else
+	echo "(skipped: needs /usr/bin/chromium and npm ci; installers/deps-debian.sh installs both)"
+fi
