@@ -123,28 +123,14 @@ step_done(sqlite3_stmt *st)
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
-int
-history_observe(struct history *h, const char *sender, const char *key, int is_signed,
-    const char *cert_sha256, time_t now, struct history_view *view)
+/* The sender's past, excluding message mkey, into view. */
+static int
+read_view(struct history *h, const char *addr, const char *mkey, int is_signed,
+    const char *cert_sha256, struct history_view *view)
 {
-	char addr[HISTORY_ADDR_MAX + 1], mkey[65];
 	sqlite3_stmt *st = NULL;
-	size_t i, n;
-	int rc = -1, began = 0;
+	int rc = -1;
 
-	memset(view, 0, sizeof(*view));
-	if (h == NULL || sender == NULL || key == NULL)
-		return -1;
-	n = strlen(sender);
-	if (n == 0 || n > HISTORY_ADDR_MAX)
-		return -1;
-	for (i = 0; i <= n; i++)
-		addr[i] = (char)tolower((unsigned char)sender[i]);
-	message_key(addr, key, is_signed, is_signed ? cert_sha256 : NULL, mkey);
-
-	if (sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		goto out;
-	began = 1;
 	if (sqlite3_prepare_v2(h->db, "SELECT signed, count(*) FROM messages WHERE"
 	    " sender = ?1 AND key != ?2 GROUP BY signed", -1, &st, NULL) != SQLITE_OK)
 		goto out;
@@ -174,10 +160,45 @@ history_observe(struct history *h, const char *sender, const char *key, int is_s
 		sqlite3_bind_text(st, 3, cert_sha256, -1, SQLITE_STATIC);
 		view->known_signer = sqlite3_step(st) == SQLITE_ROW &&
 		    sqlite3_column_int(st, 0) != 0;
-		sqlite3_finalize(st);
-		st = NULL;
 		view->signer_changed = view->signed_before > 0 && !view->known_signer;
 	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+history_observe(struct history *h, const char *sender, const char *key, int is_signed,
+    const char *cert_sha256, time_t now, struct history_view *view)
+{
+	char addr[HISTORY_ADDR_MAX + 1], mkey[65];
+	sqlite3_stmt *st = NULL;
+	size_t i, n;
+	int rc = -1, began = 0;
+
+	memset(view, 0, sizeof(*view));
+	if (h == NULL || sender == NULL || key == NULL)
+		return -1;
+	n = strlen(sender);
+	if (n == 0 || n > HISTORY_ADDR_MAX)
+		return -1;
+	for (i = 0; i <= n; i++)
+		addr[i] = (char)tolower((unsigned char)sender[i]);
+	message_key(addr, key, is_signed, is_signed ? cert_sha256 : NULL, mkey);
+
+	if (sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		/* Another process holds the write lock beyond the busy timeout,
+		 * or the directory is read-only or full: this message cannot be
+		 * recorded, but the sender's past can still be read (in WAL
+		 * mode a reader never waits for a writer), so an unsigned mail
+		 * from a sender who usually signs still says so. */
+		read_view(h, addr, mkey, is_signed, cert_sha256, view);
+		goto out;
+	}
+	began = 1;
+	if (read_view(h, addr, mkey, is_signed, cert_sha256, view) != 0)
+		goto out;
 	if (sqlite3_prepare_v2(h->db, "INSERT OR IGNORE INTO messages (key, sender, signed,"
 	    " cert, seen) VALUES (?1, ?2, ?3, ?4, ?5)", -1, &st, NULL) != SQLITE_OK)
 		goto out;
