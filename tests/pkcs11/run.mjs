@@ -35,7 +35,8 @@ for (let i = 2; i < process.argv.length; i++) {
 	else if (a === '--filter') opt.filter = new RegExp(process.argv[++i]);
 	else { console.error(`run.mjs: unknown argument ${a}`); process.exit(2); }
 }
-const HOST = opt.host || process.env.TRUSTLENS_HOST_BIN || path.join(ROOT, 'build/trustlens-host');
+const HOST_BUILT = opt.host || process.env.TRUSTLENS_HOST_BIN || path.join(ROOT, 'build/trustlens-host');
+let HOST = HOST_BUILT;   // a copy in the run folder once set up (others rebuild build/ meanwhile)
 const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
 const RUN = path.join(ROOT, 'tests/out/pkcs11', `run-${stamp}-${process.pid}`);
 fs.mkdirSync(path.join(RUN, 'host'), { recursive: true });
@@ -132,6 +133,7 @@ function runHost(name, args, env, { pin = null } = {}) {
 		proc.stdout.on('data', (d) => out.push(d));
 		proc.stderr.on('data', (d) => err.push(d));
 		const t = setTimeout(() => { try { proc.kill('SIGKILL'); } catch { /* gone */ } }, LIMIT_MS);
+		proc.on('error', (e) => err.push(Buffer.from(`spawn failed: ${e.message}\n`)));
 		proc.on('close', (code, signal) => {
 			clearTimeout(t);
 			const r = { code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
@@ -152,6 +154,7 @@ class NativeHost {
 		this.extra = [];
 		this.err = [];
 		this.proc.stdin.on('error', () => {});
+		this.proc.on('error', (e) => this.err.push(Buffer.from(`spawn failed: ${e.message}\n`)));
 		this.proc.stderr.on('data', (d) => this.err.push(d));
 		this.proc.stdout.on('data', (d) => this.onData(d));
 		this.closed = new Promise((r) => this.proc.on('close', (code) => {
@@ -213,7 +216,10 @@ async function setup() {
 		if (runSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`${tool} is missing (installers/deps-debian.sh)`);
 	}
 	if (!fs.existsSync(SOFTHSM)) throw new Error(`${SOFTHSM} is missing (softhsm2)`);
-	if (!fs.existsSync(HOST)) throw new Error(`${HOST} is missing: make first`);
+	if (!fs.existsSync(HOST_BUILT)) throw new Error(`${HOST_BUILT} is missing: make first`);
+	HOST = path.join(RUN, 'trustlens-host');
+	fs.copyFileSync(HOST_BUILT, HOST);
+	fs.chmodSync(HOST, 0o755);
 	const ocspPort = await freePort();
 	const httpPort = await freePort([ocspPort]);
 	T = path.join(RUN, 'tokens-data');

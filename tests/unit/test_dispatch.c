@@ -41,7 +41,7 @@ static const struct dispatch_case cases[] = {
 	{ "no type", "{\"id\":7}", "bad_request", "7" },
 	{ "type number", "{\"id\":7,\"type\":3}", "bad_request", "7" },
 	{ "unknown type", "{\"id\":7,\"type\":\"frobnicate\"}", "unknown_type", "7" },
-	{ "later type", "{\"id\":7,\"type\":\"tokens\"}",
+	{ "type not served", "{\"id\":7,\"type\":\"sign\"}",
 	  "unknown_type", "7" },
 	{ "extra param", "{\"id\":8,\"type\":\"hello\",\"x\":1}", "bad_request", "8" },
 };
