@@ -13,7 +13,7 @@
 
 SHELL   := /bin/bash
 CC      ?= cc
-PKGS    := openssl jansson libcurl libpkcs11-helper-1 sqlite3
+PKGS    := openssl jansson libcurl libpkcs11-helper-1 sqlite3 libpsl
 BUILD   := build
 
 WARN := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \

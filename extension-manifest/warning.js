@@ -43,7 +43,7 @@ api.runtime.sendMessage({ type: 'warning-info', id }).then((w) => {
     cont.disabled = true;
     return;
   }
-  document.getElementById('target').replaceChildren(hostLine(document, hostOf(u)));
+  document.getElementById('target').replaceChildren(hostLine(document, hostOf(u), w.entry?.verdict?.registrable_domain));
   document.getElementById('full-url').textContent = u.href;
   renderSite(document, document.getElementById('site'), w.entry ?? { error: { code: 'internal', message: '' } }, t);
   document.body.dataset.ready = 'true';

@@ -216,23 +216,26 @@ bad:
 }
 
 /* The trust configuration's fingerprint, so that verdicts made under one
- * trust store are not served under another. */
+ * trust store are not served under another, nor verdicts of an older shape
+ * (VERDICT_SHAPE: raised when a field is added) by a newer host. */
+#define VERDICT_SHAPE "verdict-shape-2"
 static void
 make_context(const struct config *cfg, char out[17])
 {
 	unsigned char md[32];
 	unsigned n = 0, i;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	const char *parts[5];
+	const char *parts[6];
 
 	parts[0] = cfg->ca_file != NULL ? cfg->ca_file : "-";
 	parts[1] = cfg->ev_roots != NULL ? cfg->ev_roots : "-";
 	parts[2] = cfg->qwac_roots != NULL ? cfg->qwac_roots : "-";
 	parts[3] = cfg->allow_private ? "private" : "public";
 	parts[4] = cfg->ocsp_fetch ? "ocsp" : "-";
+	parts[5] = VERDICT_SHAPE;
 	memset(md, 0, sizeof(md));
 	if (ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1) {
-		for (i = 0; i < 5; i++)
+		for (i = 0; i < 6; i++)
 			EVP_DigestUpdate(ctx, parts[i], strlen(parts[i]) + 1);
 		EVP_DigestFinal_ex(ctx, md, &n);
 	}

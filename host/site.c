@@ -519,6 +519,9 @@ print_verdict(json_t *v)
 
 	printf("%s:%lld\n", jstr(v, "host", NULL),
 	    (long long)json_integer_value(json_object_get(v, "port")));
+	if (jstr(v, "registrable_domain", NULL) != NULL)
+		printf("  domain:       %s (the registrable domain: the part to read)\n",
+		    jstr(v, "registrable_domain", NULL));
 	printf("  verdict:      %s\n", jstr(v, "verdict", NULL));
 	printf("  level:        %s\n", level_words(jstr(v, "level", NULL)));
 	if (!json_is_true(json_object_get(v, "valid"))) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "regdomain.h"
 #include "verdict.h"
 
 static const char *const level_names[] = {
@@ -143,7 +144,7 @@ site_verdict_json(const struct site_verdict *v)
 {
 	json_t *o = json_object(), *reasons = json_array(), *id = json_object(),
 	    *iss = json_object(), *ct = json_object();
-	char when[32];
+	char when[32], reg[256];
 	int i, bad = 0;
 
 	if (o == NULL || reasons == NULL || id == NULL || iss == NULL || ct == NULL) {
@@ -172,6 +173,8 @@ site_verdict_json(const struct site_verdict *v)
 
 	bad |= json_object_set_new(o, "host", json_string(v->host));
 	bad |= json_object_set_new(o, "port", json_integer(v->port));
+	bad |= json_object_set_new(o, "registrable_domain",
+	    regdomain_of(v->host, reg, sizeof(reg)) == 0 ? json_string(reg) : json_null());
 	bad |= json_object_set_new(o, "verdict", json_string(site_value_name(v->verdict)));
 	bad |= json_object_set_new(o, "level", json_string(site_level_name(v->level)));
 	bad |= json_object_set_new(o, "valid", json_boolean(v->valid));

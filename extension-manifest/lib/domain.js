@@ -3,7 +3,9 @@
 // siteKey(url): the "host:port" a site verdict is about (the host's `sites`
 // request reduces URLs the same way), or null for anything but http(s).
 // registrableDomain(host): the part of a host name a person should read
-// ("example.com" in "login.example.com.evil.example"). A simplified public
+// ("example.com" in "login.example.com.evil.example"). The host names it in
+// every site verdict (`registrable_domain`, from the full Public Suffix List),
+// and splitHost prefers that answer; without one, a simplified public
 // suffix rule: the last two labels, or three under the multi-label suffixes
 // listed below; IP addresses and single labels are returned whole. It is used
 // for display only (the warning page highlights it), never for a decision.
@@ -59,10 +61,16 @@ export function registrableDomain(host) {
   return labels.slice(-n).join('.');
 }
 
-/** Splits a host into [prefix, registrable] for display ("login.", "example.com"). */
-export function splitHost(host) {
+/**
+ * Splits a host into [prefix, registrable] for display ("login.", "example.com").
+ * `known` is the host's own answer (the site verdict's `registrable_domain`,
+ * from the full Public Suffix List); it is used when it is a suffix of the
+ * host on a label boundary, else the simplified rule above.
+ */
+export function splitHost(host, known) {
   const h = String(host ?? '').toLowerCase();
-  const reg = registrableDomain(h);
+  const k = typeof known === 'string' ? known.toLowerCase() : '';
+  const reg = k !== '' && (h === k || h.endsWith(`.${k}`)) ? k : registrableDomain(h);
   return [h.slice(0, h.length - reg.length), reg];
 }
 

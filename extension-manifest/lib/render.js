@@ -32,9 +32,9 @@ function reasonsList(doc, t, reasons, testid) {
   return ul;
 }
 
-/** A host name with its registrable domain emphasised. */
-export function hostLine(doc, host) {
-  const [prefix, reg] = splitHost(host);
+/** A host name with its registrable domain emphasised (`known`: the verdict's). */
+export function hostLine(doc, host, known) {
+  const [prefix, reg] = splitHost(host, known);
   const span = el(doc, 'span', { className: 'host', 'data-testid': 'host' });
   if (prefix) span.append(el(doc, 'span', { className: 'host-prefix' }, prefix));
   span.append(el(doc, 'strong', { className: 'host-registrable', 'data-testid': 'registrable' }, reg));

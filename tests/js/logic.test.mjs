@@ -182,6 +182,11 @@ test('registrable domain: the part a person should read', () => {
   assert.equal(registrableDomain('192.0.2.7'), '192.0.2.7');
   assert.equal(registrableDomain('localhost'), 'localhost');
   assert.deepEqual(splitHost('www.belgium.be'), ['www.', 'belgium.be']);
+  // The host's answer (full Public Suffix List) wins when it fits the host...
+  assert.deepEqual(splitHost('a.b.example.pvt.k12.ma.us', 'example.pvt.k12.ma.us'), ['a.b.', 'example.pvt.k12.ma.us']);
+  // ...and is ignored when it does not (not a label-boundary suffix of the host).
+  assert.deepEqual(splitHost('login.notbelgium.be', 'belgium.be'), ['login.', 'notbelgium.be']);
+  assert.deepEqual(splitHost('www.belgium.be', null), ['www.', 'belgium.be']);
 });
 
 test('exceptions and webmail origins are normalised and matched by host', () => {

@@ -51,5 +51,6 @@ void suite_revocation(void);
 void suite_ct(void);
 void suite_mime(void);
 void suite_smime(void);
+void suite_regdomain(void);
 
 #endif

@@ -25,6 +25,7 @@ static const struct {
 	{ "ct", suite_ct },
 	{ "mime", suite_mime },
 	{ "smime", suite_smime },
+	{ "regdomain", suite_regdomain },
 };
 
 int
