@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "config.h"
 #include "history.h"
@@ -48,6 +49,33 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS confirmed (sender TEXT NOT NULL, cert TEXT NOT NULL,"
     " seen INTEGER NOT NULL, PRIMARY KEY (sender, cert));";
 
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* SQLite answers SQLITE_BUSY without calling the busy handler when waiting
+ * could deadlock, or while another connection recovers the WAL or changes
+ * the journal mode (many host processes starting at once: found under
+ * valgrind, where 16 concurrent writers lost most of their records). Such
+ * an answer is retried 20 ms later until HISTORY_BUSY_MS have passed in
+ * all. 1 when worth retrying (after the pause). */
+static int
+worth_retrying(int rc, long long start)
+{
+	struct timespec pause = { 0, 20L * 1000000L };
+
+	if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) ||
+	    mono_ms() - start >= HISTORY_BUSY_MS)
+		return 0;
+	nanosleep(&pause, NULL);
+	return 1;
+}
+
 struct history *
 history_open(const struct config *cfg, char *err, size_t errlen)
 {
@@ -55,6 +83,8 @@ history_open(const struct config *cfg, char *err, size_t errlen)
 	struct history *h = NULL;
 	sqlite3 *db = NULL;
 	char *msg = NULL;
+	long long start;
+	int rc;
 
 	if (config_state_dir(cfg, dir, sizeof(dir)) != 0) {
 		snprintf(err, errlen, "no usable state directory");
@@ -65,8 +95,13 @@ history_open(const struct config *cfg, char *err, size_t errlen)
 	    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK)
 		goto bad;
 	sqlite3_busy_timeout(db, HISTORY_BUSY_MS);
-	if (sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK)
-		goto bad;
+	start = mono_ms();
+	while ((rc = sqlite3_exec(db, schema, NULL, NULL, &msg)) != SQLITE_OK) {
+		if (!worth_retrying(rc, start))
+			goto bad;
+		sqlite3_free(msg);
+		msg = NULL;
+	}
 	chmod(path, 0600);
 	h = calloc(1, sizeof(*h));
 	if (h == NULL)
@@ -168,14 +203,74 @@ out:
 	return rc;
 }
 
+/* One attempt: the sender's past into view, then this message recorded.
+ * SQLITE_OK, or the code of the step that failed (view still filled when
+ * the past could be read). */
+static int
+observe_once(struct history *h, const char *addr, const char *mkey, int is_signed,
+    const char *cert_sha256, time_t now, struct history_view *view)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, began = 0;
+
+	memset(view, 0, sizeof(*view));
+	rc = sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		/* Another process holds the write lock beyond the busy timeout,
+		 * or the directory is read-only or full: this message cannot be
+		 * recorded, but the sender's past can still be read (in WAL
+		 * mode a reader never waits for a writer), so an unsigned mail
+		 * from a sender who usually signs still says so. */
+		read_view(h, addr, mkey, is_signed, cert_sha256, view);
+		return rc;
+	}
+	began = 1;
+	if (read_view(h, addr, mkey, is_signed, cert_sha256, view) != 0) {
+		rc = sqlite3_errcode(h->db);
+		rc = rc != SQLITE_OK ? rc : SQLITE_ERROR;
+		goto out;
+	}
+	rc = sqlite3_prepare_v2(h->db, "INSERT OR IGNORE INTO messages (key, sender, signed,"
+	    " cert, seen) VALUES (?1, ?2, ?3, ?4, ?5)", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, mkey, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, addr, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, is_signed ? 1 : 0);
+	if (is_signed && cert_sha256 != NULL)
+		sqlite3_bind_text(st, 4, cert_sha256, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 4);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		goto out;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (++h->writes % 256 == 0) {
+		/* Bounded: drop the oldest rows beyond the limit. */
+		sqlite3_exec(h->db, "DELETE FROM messages WHERE key IN (SELECT key FROM messages"
+		    " ORDER BY seen DESC LIMIT -1 OFFSET 200000)", NULL, NULL, NULL);
+	}
+	rc = sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		goto out;
+	began = 0;
+out:
+	sqlite3_finalize(st);
+	if (began)
+		sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
 int
 history_observe(struct history *h, const char *sender, const char *key, int is_signed,
     const char *cert_sha256, time_t now, struct history_view *view)
 {
 	char addr[HISTORY_ADDR_MAX + 1], mkey[65];
-	sqlite3_stmt *st = NULL;
+	long long start;
 	size_t i, n;
-	int rc = -1, began = 0;
+	int rc;
 
 	memset(view, 0, sizeof(*view));
 	if (h == NULL || sender == NULL || key == NULL)
@@ -187,49 +282,15 @@ history_observe(struct history *h, const char *sender, const char *key, int is_s
 		addr[i] = (char)tolower((unsigned char)sender[i]);
 	message_key(addr, key, is_signed, is_signed ? cert_sha256 : NULL, mkey);
 
-	if (sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-		/* Another process holds the write lock beyond the busy timeout,
-		 * or the directory is read-only or full: this message cannot be
-		 * recorded, but the sender's past can still be read (in WAL
-		 * mode a reader never waits for a writer), so an unsigned mail
-		 * from a sender who usually signs still says so. */
-		read_view(h, addr, mkey, is_signed, cert_sha256, view);
-		goto out;
+	start = mono_ms();
+	do {
+		rc = observe_once(h, addr, mkey, is_signed, cert_sha256, now, view);
+	} while (rc != SQLITE_OK && worth_retrying(rc, start));
+	if (rc != SQLITE_OK) {
+		log_msg("history: %s", sqlite3_errstr(rc));
+		return -1;
 	}
-	began = 1;
-	if (read_view(h, addr, mkey, is_signed, cert_sha256, view) != 0)
-		goto out;
-	if (sqlite3_prepare_v2(h->db, "INSERT OR IGNORE INTO messages (key, sender, signed,"
-	    " cert, seen) VALUES (?1, ?2, ?3, ?4, ?5)", -1, &st, NULL) != SQLITE_OK)
-		goto out;
-	sqlite3_bind_text(st, 1, mkey, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, addr, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, is_signed ? 1 : 0);
-	if (is_signed && cert_sha256 != NULL)
-		sqlite3_bind_text(st, 4, cert_sha256, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 4);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
-	if (step_done(st) != 0)
-		goto out;
-	sqlite3_finalize(st);
-	st = NULL;
-	if (++h->writes % 256 == 0) {
-		/* Bounded: drop the oldest rows beyond the limit. */
-		sqlite3_exec(h->db, "DELETE FROM messages WHERE key IN (SELECT key FROM messages"
-		    " ORDER BY seen DESC LIMIT -1 OFFSET 200000)", NULL, NULL, NULL);
-	}
-	if (sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		goto out;
-	began = 0;
-	rc = 0;
-out:
-	sqlite3_finalize(st);
-	if (began)
-		sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
-	if (rc != 0)
-		log_msg("history: %s", sqlite3_errmsg(h->db));
-	return rc;
+	return 0;
 }
 
 int
