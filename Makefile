@@ -4,6 +4,9 @@
 #   make check      install dependencies, build, run every suite; ends with
 #                   one "N passed, N failed" line
 #   make asan       unit + protocol suites under AddressSanitizer + UBSan
+#   make check-asan unit, protocol, integration and fault suites under ASan+UBSan
+#   make check-valgrind  protocol and integration suites under valgrind
+#   make fuzz       each libFuzzer target for FUZZ_SECONDS (clang)
 #   make demo       install dependencies, build, show the host at work
 #   make e2e        the browser suite alone (headless Chromium)
 #   make webmail    the webmail suite alone (Roundcube + Dovecot + Chromium)
@@ -46,7 +49,7 @@ ASAN_LIB := $(filter-out $(BUILD)/asan/host/main.o,$(ASAN_OBJ))
 UNIT_OBJ := $(patsubst %.c,$(BUILD)/asan/%.o,$(UNIT_SRC))
 
 .PHONY: all deps check asan unit protocol protocol-asan fuzz-replay fuzz integration e2e demo bench clean install \
-        install-tests deb pkcs11 webmail
+        install-tests deb pkcs11 webmail fault check-asan check-valgrind
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -143,6 +146,48 @@ integration: $(BUILD)/trustlens-host
 	@tests/integration/site/run.sh 2>&1 | tee $(BUILD)/results/integration-site.log
 	@tests/integration/mail/run.sh 2>&1 | tee $(BUILD)/results/integration-mail.log
 
+# Fault injection (tests/fault/run.py): stalling, trickling and resetting TLS
+# servers, slow/huge/garbage CRL and OCSP servers, read-only and full state,
+# a locked history, SIGKILL mid-write, the port closed mid-request.
+fault: $(BUILD)/trustlens-host
+	@mkdir -p $(BUILD)/results
+	@tests/fault/run.sh 2>&1 | tee $(BUILD)/results/fault.log
+
+# Split from `make check` (CI runs them first): the unit, protocol,
+# integration and fault suites under ASan + UBSan with leak detection, and
+# the protocol and integration suites under valgrind (zero errors, zero
+# definite or indirect leaks; tests/valgrind/skip.txt names the few
+# wall-clock checks skipped there, with the reason). One summary line each.
+check-asan: deps
+	@rm -rf $(BUILD)/results-asan
+	@$(MAKE) --no-print-directory all $(BUILD)/asan/unit-tests $(BUILD)/asan/trustlens-host \
+	    $(BUILD)/protocol-driver $(BUILD)/pki/.complete
+	@mkdir -p $(BUILD)/results-asan
+	@-export ASAN_OPTIONS=detect_leaks=1 TRUSTLENS_HOST_BIN=$(abspath $(BUILD)/asan/trustlens-host); \
+	r=$(BUILD)/results-asan; \
+	$(BUILD)/asan/unit-tests 2>&1 | tee $$r/unit.log; \
+	$(BUILD)/protocol-driver $$TRUSTLENS_HOST_BIN tests/protocol/cases 2>&1 | tee $$r/protocol.log; \
+	tests/integration/site/run.sh 2>&1 | tee $$r/integration-site.log; \
+	tests/integration/mail/run.sh 2>&1 | tee $$r/integration-mail.log; \
+	tests/fault/run.sh 2>&1 | tee $$r/fault.log
+	@tests/summary.sh $(BUILD)/results-asan unit protocol integration-site integration-mail fault
+
+check-valgrind: deps
+	@rm -rf $(BUILD)/results-valgrind $(BUILD)/valgrind
+	@$(MAKE) --no-print-directory all $(BUILD)/protocol-driver $(BUILD)/pki/.complete
+	@mkdir -p $(BUILD)/results-valgrind
+	@-export TRUSTLENS_HOST_BIN=$(abspath tests/valgrind/host.sh) \
+	    TRUSTLENS_VALGRIND_HOST=$(abspath $(BUILD)/trustlens-host) \
+	    TRUSTLENS_VALGRIND_LOGS=$(abspath $(BUILD)/valgrind/logs) \
+	    TRUSTLENS_TEST_SANITIZED=1 TRUSTLENS_TEST_SLOW=4 \
+	    TRUSTLENS_TEST_SKIP_FILE=$(abspath tests/valgrind/skip.txt); \
+	r=$(BUILD)/results-valgrind; \
+	$(BUILD)/protocol-driver $$TRUSTLENS_HOST_BIN tests/protocol/cases 2>&1 | tee $$r/protocol.log; \
+	tests/integration/site/run.sh 2>&1 | tee $$r/integration-site.log; \
+	tests/integration/mail/run.sh 2>&1 | tee $$r/integration-mail.log; \
+	tests/valgrind/scan-logs.sh $$TRUSTLENS_VALGRIND_LOGS 2>&1 | tee $$r/valgrind-logs.log
+	@tests/summary.sh $(BUILD)/results-valgrind protocol integration-site integration-mail valgrind-logs
+
 # The eID card through PKCS#11: SoftHSM2 tokens, OCSP responder, CRL server.
 pkcs11: $(BUILD)/trustlens-host
 	@mkdir -p $(BUILD)/results
@@ -218,8 +263,8 @@ asan:
 check: deps
 	@rm -rf $(BUILD)/results
 	@$(MAKE) --no-print-directory all $(BUILD)/asan/unit-tests $(BUILD)/asan/trustlens-host $(BUILD)/protocol-driver
-	@-$(MAKE) --no-print-directory -k unit protocol protocol-asan fuzz-replay integration pkcs11 install-tests e2e webmail
-	@tests/summary.sh $(BUILD)/results unit protocol protocol-asan fuzz-replay integration-site integration-mail pkcs11 install e2e webmail
+	@-$(MAKE) --no-print-directory -k unit protocol protocol-asan fuzz-replay integration fault pkcs11 install-tests e2e webmail
+	@tests/summary.sh $(BUILD)/results unit protocol protocol-asan fuzz-replay integration-site integration-mail fault pkcs11 install e2e webmail
 
 demo: deps all $(BUILD)/pki/.complete
 	@tests/demo.sh $(BUILD)/trustlens-host

@@ -12,7 +12,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 build_pkgs="build-essential pkg-config libssl-dev libjansson-dev libcurl4-openssl-dev libsqlite3-dev libpsl-dev publicsuffix
 libpkcs11-helper1-dev openssl"
 test_pkgs="softhsm2 opensc faketime chromium nodejs npm ca-certificates python3 lintian
-roundcube-core roundcube-sqlite3 dovecot-imapd php8.2-cli curl firefox-esr"
+roundcube-core roundcube-sqlite3 dovecot-imapd php8.2-cli curl firefox-esr
+valgrind sqlite3 clang libclang-rt-14-dev util-linux"
 
 want=$build_pkgs
 [ "${1:-}" = "--build" ] || want="$want $test_pkgs"
