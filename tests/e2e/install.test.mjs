@@ -88,7 +88,17 @@ test(
   { skip: isRoot ? false : 'needs root to install a .deb with dpkg -i (run make check as root)' },
   async () => {
     if (fs.existsSync('/usr/bin/trustlens-host')) {
-      throw new Error('/usr/bin/trustlens-host exists already: refusing to replace or purge a package installed by someone else');
+      let owner = '';
+      try {
+        owner = execFileSync('dpkg', ['-S', '/usr/bin/trustlens-host'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      } catch {
+        // not from a package
+      }
+      if (!/^trustlens:/.test(owner)) {
+        throw new Error('/usr/bin/trustlens-host exists and is not from the trustlens package: refusing to replace it');
+      }
+      // Left by an earlier run that was killed: start clean.
+      execFileSync('dpkg', ['--purge', 'trustlens'], { timeout: 60000, stdio: 'ignore' });
     }
     const deb = execFileSync(path.join(ROOT, 'installers', 'debian', 'build-deb.sh'), [path.dirname(HOST)], {
       encoding: 'utf8',
