@@ -68,15 +68,17 @@ $(BUILD)/gen/extids.h: extension-manifest/manifest.json $(BUILD)/tools/gen_extid
 	$(BUILD)/tools/gen_extids $< > $@.tmp && mv $@.tmp $@
 
 WEBPKI  := data/webpki/chrome-root-store.json data/webpki/ev-roots.json data/webpki/ct-log-list.json
+# The date the files above were copied (data/README.md): change them together.
+WEBPKI_COPIED := 2026-11-28
 
 $(BUILD)/tools/gen_webpki: host/tools/gen_webpki.c host/config.c host/config.h
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O1 $(DEFS) $(PKG_CFLAGS) -o $@ host/tools/gen_webpki.c host/config.c $(PKG_LIBS)
 
 # The EV table, EU Trusted List flags and CT logs, from data/webpki/.
-$(BUILD)/gen/webpki_data.c: $(WEBPKI) $(BUILD)/tools/gen_webpki
+$(BUILD)/gen/webpki_data.c: $(WEBPKI) $(BUILD)/tools/gen_webpki Makefile
 	@mkdir -p $(@D)
-	$(BUILD)/tools/gen_webpki $(WEBPKI) > $@.tmp 2> $(BUILD)/gen/ev-disagreements.txt && mv $@.tmp $@
+	$(BUILD)/tools/gen_webpki $(WEBPKI) $(WEBPKI_COPIED) > $@.tmp 2> $(BUILD)/gen/ev-disagreements.txt && mv $@.tmp $@
 
 EID_PEM := data/eid/belgiumrca2.pem data/eid/belgiumrca3.pem data/eid/belgiumrca4.pem \
            data/eid/belgiumrca4b.pem data/eid/belgiumrca6.pem \

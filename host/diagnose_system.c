@@ -260,13 +260,13 @@ diag_trust(struct diag_area *a, const struct config *cfg)
 	    "s:s}", "root_store_source", webpki_root_store_source, "anchors",
 	    (int)webpki_n_anchors, "ev_roots", (int)n_ev, "qwac_anchors", (int)n_eutl,
 	    "eutl_certificates", (int)n_eutl_certs, "ct_source", webpki_ct_source,
-	    "dates", "see data/README.md"));
-	diag_line(a, "EV table: %zu of %zu roots may assert EV (%s)", n_ev,
-	    (size_t)webpki_n_anchors, webpki_root_store_source);
+	    "copied", webpki_data_copied));
+	diag_line(a, "EV table: %zu of %zu roots may assert EV (%s, copied %s)", n_ev,
+	    (size_t)webpki_n_anchors, webpki_root_store_source, webpki_data_copied);
 	diag_line(a, "QWAC anchors (EU Trusted List): %zu roots and %zu further certificates",
 	    n_eutl, n_eutl_certs);
-	diag_line(a, "Certificate Transparency: %s, %zu logs", webpki_ct_source,
-	    (size_t)webpki_n_ctlogs);
+	diag_line(a, "Certificate Transparency: %s, %zu logs (copied %s)", webpki_ct_source,
+	    (size_t)webpki_n_ctlogs, webpki_data_copied);
 	if (cfg->ev_roots != NULL || cfg->qwac_roots != NULL || cfg->eid_roots != NULL ||
 	    cfg->smime_ca_file != NULL)
 		diag_find(a, DIAG_WARNING, "Unset the TRUSTLENS_*_ROOTS / TRUSTLENS_SMIME_CA_FILE "

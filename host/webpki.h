@@ -68,6 +68,9 @@ extern const size_t webpki_n_ev2;
 extern const char webpki_root_store_source[];
 /* "Chrome CT log list version N (date)" */
 extern const char webpki_ct_source[];
+/* When these files were copied into data/webpki/ ("2026-11-28"; the
+ * Makefile's WEBPKI_COPIED, the date data/README.md records). */
+extern const char webpki_data_copied[];
 
 /* Lookups by SHA-256 of a certificate's DER; NULL when absent. */
 const struct webpki_anchor *webpki_find_anchor(const unsigned char sha256[32]);

@@ -336,8 +336,8 @@ main(int argc, char **argv)
 	json_t *store, *ev2, *ct;
 	int rc = 1;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: gen_webpki ROOT_STORE EV_ROOTS CT_LOGS\n");
+	if (argc != 5) {
+		fprintf(stderr, "usage: gen_webpki ROOT_STORE EV_ROOTS CT_LOGS COPIED_DATE\n");
 		return 2;
 	}
 	store = load(argv[1]);
@@ -355,7 +355,10 @@ main(int argc, char **argv)
 	printf("const char webpki_ct_source[] = \"Chrome CT log list version ");
 	printf("%s", json_string_value(json_object_get(ct, "version")) ?
 	    json_string_value(json_object_get(ct, "version")) : "?");
-	printf("\";\n\n");
+	printf("\";\n");
+	printf("const char webpki_data_copied[] = ");
+	emit_string(argv[4]);
+	printf(";\n\n");
 	if (emit_anchors(store, ev2) < 0 || emit_certs(store) < 0 || emit_ev2(ev2) < 0 ||
 	    emit_logs(ct) < 0)
 		goto out;
