@@ -103,7 +103,7 @@ function browserPid(profile) {
 }
 
 /** PIDs of processes whose environment holds exactly TRUSTLENS_LOG=<hostLog> (ours only). */
-function processesWithLog(hostLog) {
+export function processesWithLog(hostLog) {
   const needle = Buffer.from(`TRUSTLENS_LOG=${hostLog}\0`);
   const pids = [];
   for (const name of fs.readdirSync('/proc')) {
