@@ -8,7 +8,7 @@
 #   make check-valgrind  protocol and integration suites under valgrind
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (clang)
 #   make demo       install dependencies, build, show the host at work
-#   make e2e        the browser suite alone (headless Chromium)
+#   make e2e        the browser suite alone (headless Chromium, Firefox ESR)
 #   make webmail    the webmail suite alone (Roundcube + Dovecot + Chromium)
 #   make clean      remove everything the build made
 #

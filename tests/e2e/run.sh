@@ -6,6 +6,8 @@
 #   - tests/e2e/*.test.mjs: the extension in headless Debian Chromium with the
 #     real host (build/trustlens-host, or $TRUSTLENS_HOST), installed by the
 #     host's own `install --browser chromium --manifest-dir` command.
+#     tests/e2e/firefox.test.mjs runs the same extension and host in headless
+#     Firefox ESR (/usr/bin/firefox-esr, or $FIREFOX) over Marionette.
 #
 # Usage: tests/e2e/run.sh [all|unit|e2e]     (default: all)
 # Evidence of failed browser cases stays in tests/out/e2e/<case>-XXXXXX/.
@@ -79,7 +81,7 @@ if [ "$what" != unit ]; then
 		echo "# e2e: /usr/bin/chromium missing (installers/deps-debian.sh installs it)"
 		failed=$((failed + 1))
 	else
-		run "extension end-to-end tests (Chromium, host $TRUSTLENS_HOST)" 280 tests/e2e/*.test.mjs
+		run "extension end-to-end tests (Chromium, Firefox ESR, host $TRUSTLENS_HOST)" 280 tests/e2e/*.test.mjs
 	fi
 fi
 
