@@ -19,6 +19,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,11 @@
 struct history {
 	sqlite3 *db;
 	unsigned writes;
+	/* One transaction at a time on the shared connection: SQLite's
+	 * FULLMUTEX serialises calls, not transactions, and a second BEGIN
+	 * from another request thread failed ("SQL logic error"), so
+	 * concurrent mail requests went unrecorded (found by the fault suite). */
+	pthread_mutex_t lock;
 };
 
 static const char schema[] =
@@ -107,6 +113,7 @@ history_open(const struct config *cfg, char *err, size_t errlen)
 	if (h == NULL)
 		goto bad;
 	h->db = db;
+	pthread_mutex_init(&h->lock, NULL);
 	return h;
 bad:
 	snprintf(err, errlen, "history database unusable: %s",
@@ -122,6 +129,7 @@ history_close(struct history *h)
 	if (h == NULL)
 		return;
 	sqlite3_close(h->db);
+	pthread_mutex_destroy(&h->lock);
 	free(h);
 }
 
@@ -282,10 +290,12 @@ history_observe(struct history *h, const char *sender, const char *key, int is_s
 		addr[i] = (char)tolower((unsigned char)sender[i]);
 	message_key(addr, key, is_signed, is_signed ? cert_sha256 : NULL, mkey);
 
+	pthread_mutex_lock(&h->lock);
 	start = mono_ms();
 	do {
 		rc = observe_once(h, addr, mkey, is_signed, cert_sha256, now, view);
 	} while (rc != SQLITE_OK && worth_retrying(rc, start));
+	pthread_mutex_unlock(&h->lock);
 	if (rc != SQLITE_OK) {
 		log_msg("history: %s", sqlite3_errstr(rc));
 		return -1;
@@ -310,6 +320,7 @@ history_confirm(struct history *h, const char *sender, const char *cert_sha256,
 		return -1;
 	for (i = 0; i <= n; i++)
 		addr[i] = (char)tolower((unsigned char)sender[i]);
+	pthread_mutex_lock(&h->lock); /* never inside another thread's transaction */
 	if (sqlite3_prepare_v2(h->db, "INSERT OR IGNORE INTO confirmed (sender, cert, seen)"
 	    " VALUES (?1, ?2, ?3)", -1, &st, NULL) != SQLITE_OK)
 		goto out;
@@ -321,5 +332,6 @@ history_confirm(struct history *h, const char *sender, const char *cert_sha256,
 	rc = 0;
 out:
 	sqlite3_finalize(st);
+	pthread_mutex_unlock(&h->lock);
 	return rc;
 }
