@@ -580,17 +580,6 @@ classify_enterprise_number(const char *s, char out[16])
 	return 1;
 }
 
-static time_t
-asn1_time(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-		return 0;
-	return timegm(&tm);
-}
-
 /* Reads identity and issuer from a valid leaf. -1 on a NUL trick. */
 static int
 read_identity(X509 *leaf, struct site_verdict *v)
@@ -766,8 +755,8 @@ classify_chain(const struct site_trust *trust, const char *host,
 	}
 	leaf = sk_X509_value(sent, 0);
 	classify_cert_sha256_hex(leaf, v->leaf_sha256);
-	v->not_before = asn1_time(X509_get0_notBefore(leaf));
-	v->not_after = asn1_time(X509_get0_notAfter(leaf));
+	v->not_before = x509name_time(X509_get0_notBefore(leaf));
+	v->not_after = x509name_time(X509_get0_notAfter(leaf));
 
 	memset(&notes, 0, sizeof(notes));
 	ctx = verify_ctx(trust, leaf, sent, host, now);

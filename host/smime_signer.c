@@ -353,17 +353,6 @@ eid_policy(X509 *cert, const char **card, const char **usage)
 		*usage = "";
 }
 
-static time_t
-asn1_time(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-		return 0;
-	return timegm(&tm);
-}
-
 /* CN without the eID suffix " (Signature)" / " (Authentication)". */
 static void
 strip_suffix(char *cn)
@@ -414,7 +403,7 @@ smime_signer_read(X509 *cert, int eid, struct smime_signer *s)
 	}
 	read_emails(cert, s);
 	classify_cert_sha256_hex(cert, s->cert_sha256);
-	s->not_after = asn1_time(X509_get0_notAfter(cert));
+	s->not_after = x509name_time(X509_get0_notAfter(cert));
 	s->qualified = nr && qc_compliance(cert);
 
 	if (!eid) {

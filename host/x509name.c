@@ -1,6 +1,7 @@
 /*
  * x509name: see x509name.h.
  */
+#define _DEFAULT_SOURCE /* timegm */
 #include <openssl/asn1.h>
 #include <openssl/crypto.h>
 #include <string.h>
@@ -28,4 +29,15 @@ x509name_field(const X509_NAME *name, int nid, char *out, size_t outlen)
 	verdict_copy_field(out, outlen, (const char *)utf8);
 	OPENSSL_free(utf8);
 	return 0;
+}
+
+time_t
+x509name_time(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return timegm(&tm);
 }

@@ -57,17 +57,6 @@ struct cert_view {
 	time_t not_before, not_after;
 };
 
-static time_t
-asn1_to_time(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-		return 0;
-	return timegm(&tm);
-}
-
 static long
 days_between(time_t now, time_t then)
 {
@@ -142,22 +131,6 @@ out:
 	return r;
 }
 
-static const char *
-revocation_word(enum revocation_status st)
-{
-	switch (st) {
-	case REVOCATION_GOOD:
-		return "good";
-	case REVOCATION_REVOKED:
-		return "revoked";
-	case REVOCATION_UNKNOWN:
-		return "unknown";
-	case REVOCATION_NOT_CHECKED:
-	default:
-		return "not_checked";
-	}
-}
-
 static void
 judge_leaf(const struct config *cfg, const struct smime_trust *t, struct cache *cache,
     STACK_OF(X509) *others, time_t now, const atomic_int *cancel, int belpic,
@@ -205,7 +178,7 @@ judge_leaf(const struct config *cfg, const struct smime_trust *t, struct cache *
 		q.allow_ocsp = 1;
 		q.prefer_ocsp = eid;
 		revfetch_status(&q, &a);
-		v->revocation = revocation_word(a.status);
+		v->revocation = revocation_name(a.status);
 	}
 	smime_result_clear(&r);
 }
@@ -315,8 +288,8 @@ token_json(const struct config *cfg, const struct smime_trust *trust, struct cac
 		struct cert_view *v = &views[i];
 
 		v->tc = &t->certs[i];
-		v->not_before = asn1_to_time(X509_get0_notBefore(v->tc->x509));
-		v->not_after = asn1_to_time(X509_get0_notAfter(v->tc->x509));
+		v->not_before = x509name_time(X509_get0_notBefore(v->tc->x509));
+		v->not_after = x509name_time(X509_get0_notAfter(v->tc->x509));
 		v->days_left = days_between(now, v->not_after);
 		v->is_ca = X509_check_ca(v->tc->x509) != 0;
 		ERR_clear_error();
