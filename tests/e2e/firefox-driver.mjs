@@ -29,7 +29,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { EXT, HOST, OUT, WAIT_MS, processesWithLog, waitFor } from './harness.mjs';
+import { EXT, HOST, OUT, WAIT_MS, exeOf, pidAlive, processesWithLog, waitFor, withTimeout } from './harness.mjs';
 
 export const FIREFOX = process.env.FIREFOX || '/usr/bin/firefox-esr';
 export const GECKO_ID = 'trustlens@trustlens.org';
@@ -42,38 +42,11 @@ const QUIT_MS = 10000;
 const HOST_EXIT_MS = 5000;
 const MAX_FRAME = 64 * 1024 * 1024;
 
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-function pidAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function kill(pid) {
   try {
     process.kill(pid, 'SIGKILL');
   } catch {
     // already gone
-  }
-}
-
-function exeOf(pid) {
-  try {
-    return fs.readlinkSync(`/proc/${pid}/exe`);
-  } catch {
-    return '';
   }
 }
 

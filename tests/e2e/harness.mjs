@@ -83,7 +83,7 @@ export function installHost(dir) {
   return file;
 }
 
-function pidAlive(pid) {
+export function pidAlive(pid) {
   try {
     process.kill(pid, 0);
     return true;
@@ -117,7 +117,7 @@ export function processesWithLog(hostLog) {
   return pids;
 }
 
-function exeOf(pid) {
+export function exeOf(pid) {
   try {
     return fs.readlinkSync(`/proc/${pid}/exe`);
   } catch {
@@ -136,7 +136,7 @@ export async function waitFor(cond, what, ms = WAIT_MS) {
   }
 }
 
-function withTimeout(promise, ms, what) {
+export function withTimeout(promise, ms, what) {
   let timer;
   return Promise.race([
     promise,
