@@ -61,7 +61,7 @@ async function badgeOf(page, what) {
   }));
 }
 
-test('Roundcube over Dovecot: badges for eID-signed, S/MIME, unsigned, tampered, usually-signing sender, and a logged-out session', async () => {
+test('Roundcube over Dovecot: badges for eID-signed, S/MIME, unsigned, tampered, usually-signing sender, and a logged-out session', async (t) => {
   const extDir = fs.mkdtempSync(path.join(OUT, 'ext-copy-'));
   const ext = extensionCopy(extDir, (m) => ({ ...m, host_permissions: [...m.host_permissions, 'http://127.0.0.1/*'] }));
   try {
@@ -101,25 +101,30 @@ test('Roundcube over Dovecot: badges for eID-signed, S/MIME, unsigned, tampered,
         const cases = expected();
         for (const [i, c] of cases.entries()) {
           const uid = i + 1;
-          // Preview pane.
-          await page.click(`#${rowId(uid)} td.subject`);
-          await page.waitForFunction((u) => new URL(document.querySelector('#messagecontframe')?.contentWindow?.location.href ?? 'about:blank', location.href).searchParams.get('_uid') === u, String(uid), { timeout: WAIT_MS });
-          const preview = await badgeOf(page, `${c.name} (preview)`);
-          assert.equal(preview.text, c.text, `${c.name} in the preview pane`);
-          assert.equal(preview.kind, c.kind, `${c.name} in the preview pane`);
-          if (c.name === 'eid-citizen-rsa') await page.screenshot({ path: path.join(SHOTS, 'roundcube-preview-eid.png') });
-          if (c.name === 'tampered-body') await page.screenshot({ path: path.join(SHOTS, 'roundcube-preview-tampered.png') });
+          await t.test(`${c.name}: preview pane reads "${c.text}"`, async () => {
+            await page.click(`#${rowId(uid)} td.subject`);
+            await page.waitForFunction((u) => new URL(document.querySelector('#messagecontframe')?.contentWindow?.location.href ?? 'about:blank', location.href).searchParams.get('_uid') === u, String(uid), { timeout: WAIT_MS });
+            const preview = await badgeOf(page, `${c.name} (preview)`);
+            assert.equal(preview.text, c.text, `${c.name} in the preview pane`);
+            assert.equal(preview.kind, c.kind, `${c.name} in the preview pane`);
+            if (c.name === 'eid-citizen-rsa') await page.screenshot({ path: path.join(SHOTS, 'roundcube-preview-eid.png') });
+            if (c.name === 'tampered-body') await page.screenshot({ path: path.join(SHOTS, 'roundcube-preview-tampered.png') });
+          });
         }
         // Full view of each message, in a second tab (the list stays in the first).
         const full = await context.newPage();
         await full.setViewportSize({ width: 1280, height: 900 });
         for (const [i, c] of cases.entries()) {
-          await full.goto(`${env.URL}/?_task=mail&_mbox=INBOX&_uid=${i + 1}&_action=show`);
-          const shown = await badgeOf(full, `${c.name} (full view)`);
-          assert.equal(shown.text, c.text, `${c.name} in the full view`);
-          if (c.name === 'hist-alice-unsigned') await full.screenshot({ path: path.join(SHOTS, 'roundcube-full-usually-signs.png') });
+          await t.test(`${c.name}: full view reads "${c.text}"`, async () => {
+            await full.goto(`${env.URL}/?_task=mail&_mbox=INBOX&_uid=${i + 1}&_action=show`);
+            const shown = await badgeOf(full, `${c.name} (full view)`);
+            assert.equal(shown.text, c.text, `${c.name} in the full view`);
+            assert.equal(shown.kind, c.kind, `${c.name} in the full view`);
+            if (c.name === 'hist-alice-unsigned') await full.screenshot({ path: path.join(SHOTS, 'roundcube-full-usually-signs.png') });
+          });
         }
         // The popup shows the mail of its tab.
+        await t.test('the popup shows the mail verdict of its tab', async () => {
         await full.goto(`${env.URL}/?_task=mail&_mbox=INBOX&_uid=1&_action=show`);
         await badgeOf(full, 'eid (full view, for the popup)');
         const tab = await waitFor(
@@ -133,14 +138,17 @@ test('Roundcube over Dovecot: badges for eID-signed, S/MIME, unsigned, tampered,
         assert.equal(await popup.textContent('[data-testid=popup-mail] [data-testid=mail-headline]'), cases[0].text);
         await popup.screenshot({ path: path.join(SHOTS, 'popup-mail.png') });
         await popup.close();
+        });
 
         // Logged out: Roundcube answers with its login page, which is not a message.
+        await t.test('a logged-out session reads "could not read this message", never "not signed"', async () => {
         await context.clearCookies();
         await full.goto(`${env.URL}/?_task=mail&_mbox=INBOX&_uid=1&_action=show`);
         const out = await badgeOf(full, 'logged-out session');
         assert.equal(out.kind, 'unreadable');
         assert.equal(out.text, en.mailUnreadable.message);
         assert.notEqual(out.text, en.mailNotSigned.message);
+        });
       },
     );
   } finally {
