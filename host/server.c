@@ -35,7 +35,20 @@ struct server {
 	size_t queued, queued_bytes;
 	int closing;               /* no more jobs will come */
 	unsigned running;          /* workers still alive */
+	int abandoned;             /* server_run gave up waiting: the last
+	                              worker out frees the server */
 };
+
+static void
+server_free(struct server *s)
+{
+	pthread_cond_destroy(&s->have_job);
+	pthread_cond_destroy(&s->have_room);
+	pthread_cond_destroy(&s->idle);
+	pthread_mutex_destroy(&s->lock);
+	frame_writer_destroy(&s->writer);
+	free(s);
+}
 
 static void
 serve_one(struct server *s, struct job *j)
@@ -70,9 +83,14 @@ worker(void *arg)
 		j = s->head;
 		if (j == NULL) {
 			/* closing and drained */
+			int last;
+
 			s->running--;
 			pthread_cond_broadcast(&s->idle);
+			last = s->abandoned && s->running == 0;
 			pthread_mutex_unlock(&s->lock);
+			if (last)
+				server_free(s);
 			return NULL;
 		}
 		s->head = j->next;
@@ -241,20 +259,18 @@ stop:
 	pthread_cond_broadcast(&s->have_job);
 	while (s->running > 0 && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&s->idle, &s->lock, &deadline);
-	pthread_mutex_unlock(&s->lock);
-	if (rc == ETIMEDOUT) {
-		/* Workers still hold s: leave it (and them) to process exit. */
+	if (s->running > 0) {
+		/* Workers still hold s: the last one out frees it (valgrind
+		 * found it lost when they finished after the deadline). */
+		s->abandoned = 1;
+		pthread_mutex_unlock(&s->lock);
 		log_msg("session end: %s, workers still busy after %d ms",
 		    end == SERVER_END_EOF ? "eof" : "error", SERVER_EXIT_MS);
 		return end;
 	}
+	pthread_mutex_unlock(&s->lock);
 	log_msg("session end: %s", end == SERVER_END_EOF ? "eof" : "error");
-	pthread_cond_destroy(&s->have_job);
-	pthread_cond_destroy(&s->have_room);
-	pthread_cond_destroy(&s->idle);
-	pthread_mutex_destroy(&s->lock);
-	frame_writer_destroy(&s->writer);
-	free(s);
+	server_free(s);
 	*drained = 1;
 	return end;
 }
