@@ -101,6 +101,8 @@ note_words(const char *code)
 		{ "certificate_revoked", "a certificate is REVOKED" },
 		{ "chain_untrusted", "a certificate does not chain to the Belgian eID roots" },
 		{ "certificates_truncated", "more certificates than shown" },
+		{ "certificates_unreadable", "the card's certificates could not be read: "
+		    "take the card out and put it back in" },
 	};
 	size_t i;
 
@@ -139,7 +141,7 @@ print_tokens(const json_t *r)
 {
 	const json_t *mods = json_object_get(r, "modules"), *toks = json_object_get(r, "tokens");
 	const json_t *m, *t, *c, *n, *fl, *h;
-	size_t i, j, absent = 0;
+	size_t i, j, absent = 0, failing = 0;
 
 	printf("PKCS#11 modules:\n");
 	json_array_foreach(mods, i, m) {
@@ -151,11 +153,15 @@ print_tokens(const json_t *r)
 		    "config") == 0 ? "TRUSTLENS_PKCS11_MODULES" : "built-in",
 		    jb(m, "loaded") ? "loaded" : "NOT loaded", js(m, "error") ? ", " : "",
 		    js(m, "error") ? js(m, "error") : "");
+		if (jb(m, "loaded") && js(m, "error") != NULL)
+			failing++;
 	}
 	if (absent > 0)
 		printf("  (%zu other usual places searched: nothing there)\n", absent);
 	if (json_array_size(toks) == 0) {
-		printf("No eID card or other token found. Is the card in the reader?\n");
+		printf("No eID card or other token found. %s\n", failing > 0 ?
+		    "A module above FAILED: unplug the card reader and plug it in again, or "
+		    "restart the smart card service (pcscd)." : "Is the card in the reader?");
 		return;
 	}
 	json_array_foreach(toks, i, t) {

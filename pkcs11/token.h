@@ -28,8 +28,11 @@
  * Tokens are ordered by module, label, serial; certificates by id. Notes:
  * empty, no_signature_certificate, pin_locked, pin_final_try,
  * pin_count_low, certificate_expires_soon (30 days), certificate_expired,
- * certificate_revoked, chain_untrusted, certificates_truncated. Every
- * module candidate is listed, found or not. docs/tokens.md explains them.
+ * certificate_revoked, chain_untrusted, certificates_truncated,
+ * certificates_unreadable (the module failed while they were read). Every
+ * module candidate is listed, found or not; "error" says why one was not
+ * found or not loaded, or that a loaded one failed to list its slots.
+ * docs/tokens.md explains them.
  * The national register number (subject serialNumber) is never read out.
  */
 #ifndef TL_TOKEN_H

@@ -41,7 +41,7 @@ struct token_module {
 	const char *source;            /* "config" or "builtin" */
 	int found;                     /* the file exists */
 	int loaded;                    /* pkcs11-helper initialised it */
-	char error[200];               /* when found but not loaded, or not found */
+	char error[200];               /* not found, not loaded, or failed to list */
 	char ref[16];                  /* pkcs11-helper's reference name */
 	CK_FUNCTION_LIST_PTR f;        /* its functions, while the session lasts */
 	void *dl;                      /* our reference to the loaded object */
@@ -63,6 +63,8 @@ struct token_entry {
 	struct token_cert certs[TOKEN_MAX_CERTS];
 	size_t n_certs;
 	int certs_truncated;
+	CK_RV read_error;              /* the module failed while the certificates
+	                                  were read (CKR_OK: they were) */
 };
 
 struct token_session {
@@ -94,6 +96,17 @@ void token_session_free(struct token_session *s);
 
 /* The token's current CK_TOKEN_INFO flags (after a failed login), or 0. */
 CK_FLAGS token_session_flags(struct token_session *s, const struct token_entry *t);
+
+/* The module's answer to C_GetTokenInfo for the token's slot now
+ * (CKR_TOKEN_NOT_PRESENT once the card is out), its flags in *flags. */
+CK_RV token_session_probe(struct token_session *s, const struct token_entry *t,
+    CK_FLAGS *flags);
+
+/* While on, the module's first answer to a failed private-key operation is
+ * kept (pkcs11-helper retries and reports only the retry's outcome);
+ * turning it on clears it. token_key_error: that answer, or CKR_OK. */
+void token_key_watch(int on);
+CK_RV token_key_error(void);
 
 /* 1 when the label names a Belgian eID card ("BELPIC", as the eID
  * middleware and OpenSC label it). */

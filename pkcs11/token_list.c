@@ -333,7 +333,9 @@ token_json(const struct config *cfg, const struct smime_trust *trust, struct cac
 		    "given_name", hv->s.given_name[0] ? hv->s.given_name : NULL,
 		    "surname", hv->s.surname[0] ? hv->s.surname : NULL);
 	}
-	if (t->n_certs == 0)
+	if (t->read_error != CKR_OK)
+		note(notes, "certificates_unreadable");
+	else if (t->n_certs == 0)
 		note(notes, "empty");
 	if (belpic && t->n_certs > 0 && !has_sig)
 		note(notes, "no_signature_certificate");

@@ -209,19 +209,53 @@ add_candidate(struct token_session *s, const char *path, const char *source)
 	}
 }
 
-/* pkcs11-helper's messages go to the log (off unless asked for), never to
+/* What the module answered to the last failed private-key operation
+ * (C_SignInit, C_Sign). pkcs11-helper keeps that answer to itself: it
+ * resets the session, logs in again and retries, and its caller (OpenSSL)
+ * only learns that the key failed. It does tell its log hook, at
+ * PKCS11H_LOG_DEBUG1, before the retry; while token_key_watch is on the
+ * hook keeps that first answer. Under token_lock. */
+#define KEY_FAILED "PKCS#11: Private key operation failed rv="
+static int key_watch;
+static CK_RV key_error = CKR_OK;
+
+/* pkcs11-helper's warnings go to the log (off unless asked for), never to
  * stdout or stderr. They name functions and return codes, never a PIN. */
 static void
 log_hook(void *global_data, unsigned flags, const char *format, va_list args)
 {
-	char line[512];
+	const size_t klen = strlen(KEY_FAILED);
+	char line[512], *end;
+	unsigned long v;
 
 	(void)global_data;
-	(void)flags;
-	if (!log_enabled())
+	if (!key_watch && (!log_enabled() || flags > PKCS11H_LOG_WARN))
 		return;
 	vsnprintf(line, sizeof(line), format, args);
-	log_msg("pkcs11-helper: %s", line);
+	if (key_watch && key_error == CKR_OK && strncmp(line, KEY_FAILED, klen) == 0) {
+		errno = 0;
+		v = strtoul(line + klen, &end, 10);
+		if (errno == 0 && end != line + klen && v != CKR_OK)
+			key_error = (CK_RV)v;
+	}
+	if (log_enabled() && flags <= PKCS11H_LOG_WARN)
+		log_msg("pkcs11-helper: %s", line);
+}
+
+void
+token_key_watch(int on)
+{
+	if (on)
+		key_error = CKR_OK;
+	key_watch = on;
+	pkcs11h_setLogLevel(on ? PKCS11H_LOG_DEBUG1 : log_enabled() ? PKCS11H_LOG_WARN :
+	    PKCS11H_LOG_QUIET);
+}
+
+CK_RV
+token_key_error(void)
+{
+	return key_error;
 }
 
 /* No waiting for a card to be inserted: "no token" is an answer. */
@@ -317,23 +351,25 @@ token_session_open(struct token_session *s, void *pin_ctx, char *err, size_t err
 }
 
 /* One attribute of an object: its length, then its value (at most max
- * bytes). Returns the length, or -1. */
+ * bytes). Returns the length, or -1; *rv is the module's answer when it
+ * failed (CKR_OK otherwise). */
 static long
 get_attr(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o,
-    CK_ATTRIBUTE_TYPE type, unsigned char *buf, size_t max)
+    CK_ATTRIBUTE_TYPE type, unsigned char *buf, size_t max, CK_RV *rv)
 {
 	CK_ATTRIBUTE a;
 
 	a.type = type;
 	a.pValue = NULL;
 	a.ulValueLen = 0;
-	if (f->C_GetAttributeValue(h, o, &a, 1) != CKR_OK ||
-	    a.ulValueLen == CK_UNAVAILABLE_INFORMATION || a.ulValueLen > max)
+	*rv = f->C_GetAttributeValue(h, o, &a, 1);
+	if (*rv != CKR_OK || a.ulValueLen == CK_UNAVAILABLE_INFORMATION || a.ulValueLen > max)
 		return -1;
 	if (a.ulValueLen == 0)
 		return 0;
 	a.pValue = buf;
-	if (f->C_GetAttributeValue(h, o, &a, 1) != CKR_OK || a.ulValueLen > max)
+	*rv = f->C_GetAttributeValue(h, o, &a, 1);
+	if (*rv != CKR_OK || a.ulValueLen > max)
 		return -1;
 	return (long)a.ulValueLen;
 }
@@ -352,19 +388,31 @@ read_certs(CK_FUNCTION_LIST_PTR f, CK_SLOT_ID slot, struct token_entry *t)
 	struct token_cert *c;
 	long len;
 	X509 *x;
+	CK_RV rv;
 
-	if (f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &h) != CKR_OK)
+	/* A failure here is the card's (removed, reader trouble), not "no
+	 * certificate": it is kept on the token. */
+	rv = f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &h);
+	if (rv != CKR_OK) {
+		t->read_error = rv;
 		return;
+	}
 	tmpl[0].type = CKA_CLASS;
 	tmpl[0].pValue = &cls;
 	tmpl[0].ulValueLen = sizeof(cls);
 	tmpl[1].type = CKA_CERTIFICATE_TYPE;
 	tmpl[1].pValue = &ctype;
 	tmpl[1].ulValueLen = sizeof(ctype);
-	if (f->C_FindObjectsInit(h, tmpl, 2) != CKR_OK)
+	rv = f->C_FindObjectsInit(h, tmpl, 2);
+	if (rv != CKR_OK) {
+		t->read_error = rv;
 		goto out;
-	if (f->C_FindObjects(h, objs, TOKEN_MAX_CERTS + 1, &n) != CKR_OK)
+	}
+	rv = f->C_FindObjects(h, objs, TOKEN_MAX_CERTS + 1, &n);
+	if (rv != CKR_OK) {
+		t->read_error = rv;
 		n = 0;
+	}
 	f->C_FindObjectsFinal(h);
 	if (n > TOKEN_MAX_CERTS) {
 		n = TOKEN_MAX_CERTS;
@@ -374,7 +422,12 @@ read_certs(CK_FUNCTION_LIST_PTR f, CK_SLOT_ID slot, struct token_entry *t)
 	if (der == NULL)
 		goto out;
 	for (i = 0; i < n; i++) {
-		len = get_attr(f, h, objs[i], CKA_VALUE, der, TOKEN_CERT_MAX_BYTES);
+		len = get_attr(f, h, objs[i], CKA_VALUE, der, TOKEN_CERT_MAX_BYTES, &rv);
+		/* An attribute the object does not have is the object's
+		 * business; any other failure is the card's. */
+		if (rv != CKR_OK && rv != CKR_ATTRIBUTE_TYPE_INVALID &&
+		    rv != CKR_ATTRIBUTE_SENSITIVE && rv != CKR_BUFFER_TOO_SMALL)
+			t->read_error = rv;
 		if (len <= 0)
 			continue;
 		p = der;
@@ -387,9 +440,9 @@ read_certs(CK_FUNCTION_LIST_PTR f, CK_SLOT_ID slot, struct token_entry *t)
 		c = &t->certs[t->n_certs++];
 		memset(c, 0, sizeof(*c));
 		c->x509 = x;
-		len = get_attr(f, h, objs[i], CKA_LABEL, label, sizeof(label) - 1);
+		len = get_attr(f, h, objs[i], CKA_LABEL, label, sizeof(label) - 1, &rv);
 		token_printable(c->label, sizeof(c->label), label, len > 0 ? (size_t)len : 0);
-		len = get_attr(f, h, objs[i], CKA_ID, c->id, sizeof(c->id));
+		len = get_attr(f, h, objs[i], CKA_ID, c->id, sizeof(c->id), &rv);
 		c->id_len = len > 0 ? (size_t)len : 0;
 	}
 out:
@@ -406,9 +459,16 @@ scan_module(struct token_session *s, size_t mi, const atomic_int *cancel)
 	CK_ULONG n = 0, i;
 	CK_TOKEN_INFO info;
 	struct token_entry *t;
+	CK_RV rv;
 
-	if (f->C_GetSlotList(CK_TRUE, NULL, &n) != CKR_OK)
+	/* A module that cannot even list its slots is broken (its service,
+	 * its reader): say so on the module, not "no card". */
+	rv = f->C_GetSlotList(CK_TRUE, NULL, &n);
+	if (rv != CKR_OK) {
+		snprintf(s->modules[mi].error, sizeof(s->modules[mi].error),
+		    "failed when asked for its cards (%s)", pkcs11h_getMessage(rv));
 		return;
+	}
 	if (n > TOKEN_MAX_SLOTS)
 		n = TOKEN_MAX_SLOTS;
 	/* CKR_BUFFER_TOO_SMALL when a token appeared in between: read what
@@ -454,18 +514,31 @@ token_session_scan(struct token_session *s, const atomic_int *cancel)
 	log_msg("pkcs11: scan found %zu token(s)", s->n_tokens);
 }
 
-CK_FLAGS
-token_session_flags(struct token_session *s, const struct token_entry *t)
+CK_RV
+token_session_probe(struct token_session *s, const struct token_entry *t, CK_FLAGS *flags)
 {
 	CK_TOKEN_INFO info;
 	CK_FUNCTION_LIST_PTR f;
+	CK_RV rv;
 
+	*flags = 0;
 	if (!s->open || t->module >= s->n_modules || s->modules[t->module].f == NULL)
-		return 0;
+		return CKR_CRYPTOKI_NOT_INITIALIZED;
 	f = s->modules[t->module].f;
-	if (f->C_GetTokenInfo(t->slot, &info) != CKR_OK)
-		return 0;
-	return info.flags;
+	memset(&info, 0, sizeof(info));
+	rv = f->C_GetTokenInfo(t->slot, &info);
+	if (rv == CKR_OK)
+		*flags = info.flags;
+	return rv;
+}
+
+CK_FLAGS
+token_session_flags(struct token_session *s, const struct token_entry *t)
+{
+	CK_FLAGS flags;
+
+	(void)token_session_probe(s, t, &flags);
+	return flags;
 }
 
 void

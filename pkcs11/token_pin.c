@@ -16,9 +16,10 @@
  * given (every session but sign-mail's) and the browser protocol has no
  * request that signs.
  *
- * One attempt per run (pkcs11-helper's retry limit is 1): a Belgian card
- * locks after three wrong PINs, so a wrong one is reported, never retried
- * behind the user's back. Every buffer that held the PIN is wiped with
+ * One attempt per run (pkcs11-helper's retry limit is 1, and the hook
+ * answers once): a Belgian card locks after three wrong PINs, so a wrong
+ * one is reported, never retried behind the user's back, and a card that
+ * fails a signature does not bring a second prompt. Every buffer that held the PIN is wiped with
  * OPENSSL_cleanse before it is released; pkcs11-helper wipes its own.
  * A PIN is at most TOKEN_PIN_MAX bytes.
  */
@@ -413,9 +414,13 @@ token_pin_hook(void *global_data, void *user_data, const pkcs11h_token_id_t toke
 	buf[0] = '\0';
 	if (c == NULL)
 		return 0;     /* listing, or a browser session: never a PIN */
+	/* Never a second attempt on the user's behalf: not after a wrong PIN
+	 * (retry), and not when pkcs11-helper logs in afresh after the card
+	 * failed a signature (retry is 0 again then; the card's own error is
+	 * what the user must see, not a second PIN prompt). */
+	if (retry > 0 || c->asked)
+		return 0;
 	c->asked = 1;
-	if (retry > 0)
-		return 0;     /* never a second attempt on the user's behalf */
 	if (fdvar != NULL && fdvar[0] != '\0') {
 		r = pin_from_fd(c, fdvar, buf, sizeof(buf));
 	} else {

@@ -392,6 +392,13 @@ choose(struct token_session *s, const struct sign_opts *o, struct token_entry **
 	if (i == s->n_modules)
 		return failf(f, "No PKCS#11 module was found: install the Belgian eID "
 		    "middleware or OpenSC, or set TRUSTLENS_PKCS11_MODULES.");
+	for (i = 0; s->n_tokens == 0 && i < s->n_modules; i++) {
+		const struct token_module *m = &s->modules[i];
+		if (m->loaded && m->error[0] != '\0')
+			return failf(f, "The PKCS#11 module %s %s: unplug the card reader and "
+			    "plug it in again, or restart the smart card service (pcscd).",
+			    m->path, m->error);
+	}
 	if (s->n_tokens == 0)
 		return failf(f, "No eID card or other token was found: insert the card in "
 		    "the reader.");
@@ -402,6 +409,10 @@ choose(struct token_session *s, const struct sign_opts *o, struct token_entry **
 		if (o->token != NULL && strcmp(t->label, o->token) != 0 &&
 		    strcmp(t->serial, o->token) != 0)
 			continue;
+		if (t->read_error != CKR_OK)
+			return failf(f, "The certificates of the card \"%s\" (serial %s) could "
+			    "not be read (%s): take the card out and put it back in.", t->label,
+			    t->serial, pkcs11h_getMessage(t->read_error));
 		if (strcasecmp(o->cert, "Signature") == 0 && token_label_is_belpic(t->label) &&
 		    find_cert(t, "Authentication") != NULL)
 			return failf(f, "The card (serial %s) has no signature certificate: "
@@ -492,6 +503,52 @@ login_failure(CK_RV rv, const struct token_pin_ctx *pc, CK_FLAGS after, char *bu
 		    "made.";
 	default:
 		snprintf(buf, len, "The card refused to sign (%s).", pkcs11h_getMessage(rv));
+		return buf;
+	}
+}
+
+/* The module says the card is out, or the reader lost it. */
+static int
+card_gone(CK_RV rv)
+{
+	return rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_DEVICE_REMOVED ||
+	    rv == CKR_SLOT_ID_INVALID || rv == CKR_DEVICE_ERROR ||
+	    rv == CKR_TOKEN_NOT_RECOGNIZED;
+}
+
+static int
+pin_refused(CK_RV rv)
+{
+	return rv == CKR_PIN_INCORRECT || rv == CKR_PIN_INVALID || rv == CKR_PIN_LEN_RANGE ||
+	    rv == CKR_PIN_LOCKED || rv == CKR_PIN_EXPIRED;
+}
+
+/* The card failed while it was signing: rv is the module's own answer to
+ * C_SignInit or C_Sign (token_key_error). */
+static const char *
+signing_failure(CK_RV rv, const struct token_pin_ctx *pc, CK_FLAGS after, char *buf,
+    size_t len)
+{
+	switch (rv) {
+	case CKR_TOKEN_NOT_PRESENT:
+	case CKR_DEVICE_REMOVED:
+	case CKR_SESSION_HANDLE_INVALID:
+	case CKR_SESSION_CLOSED:
+	case CKR_DEVICE_ERROR:
+	case CKR_TOKEN_NOT_RECOGNIZED:
+		return "The card was removed (or the reader lost it) while it was signing: "
+		    "nothing was signed.";
+	case CKR_CANCEL:
+	case CKR_FUNCTION_CANCELED:
+		return "The signature was cancelled at the card (its own PIN dialog or the "
+		    "reader's pin pad): nothing was signed.";
+	default:
+		/* Cards that ask the PIN again for each signature answer the
+		 * login's codes here. */
+		if (pin_refused(rv))
+			return login_failure(rv, pc, after, buf, len);
+		snprintf(buf, len, "The card failed while making the signature (%s): nothing "
+		    "was signed.", pkcs11h_getMessage(rv));
 		return buf;
 	}
 }
@@ -624,14 +681,20 @@ sign_on_card(const struct config *cfg, struct token_session *s, struct token_ent
 	pkcs11h_openssl_session_t os = NULL;
 	EVP_PKEY *pk = NULL;
 	char buf[256];
-	CK_RV rv;
+	CK_FLAGS after = 0;
+	CK_RV rv, now_rv;
 	int rc = -1;
 
 	*cms = NULL;
 	id = helper_cert_id(t, c);
-	if (id == NULL)
+	if (id == NULL) {
+		/* pkcs11-helper no longer sees the token the scan read. */
+		now_rv = token_session_probe(s, t, &after);
+		if (card_gone(now_rv))
+			return failf(f, "%s", login_failure(now_rv, pc, 0, buf, sizeof(buf)));
 		return failf(f, "The card's %s certificate could not be opened for signing.",
 		    c->label);
+	}
 	rv = pkcs11h_certificate_create(id, NULL, PKCS11H_PROMPT_MASK_ALLOW_PIN_PROMPT,
 	    PKCS11H_PIN_CACHE_INFINITE, &cert);
 	if (rv != CKR_OK) {
@@ -644,8 +707,13 @@ sign_on_card(const struct config *cfg, struct token_session *s, struct token_ent
 	rv = pkcs11h_certificate_ensureKeyAccess(cert);
 	ERR_clear_error();
 	if (rv != CKR_OK) {
-		failf(f, "%s", login_failure(rv, pc, token_session_flags(s, t), buf,
-		    sizeof(buf)));
+		/* A card pulled out before the login makes pkcs11-helper ask
+		 * for it to be inserted (declined: CKR_CANCEL); the card's own
+		 * answer says what happened. */
+		now_rv = token_session_probe(s, t, &after);
+		if (card_gone(now_rv) && !pin_refused(rv))
+			rv = now_rv;
+		failf(f, "%s", login_failure(rv, pc, after, buf, sizeof(buf)));
 		log_msg("sign-mail: login failed: %s", pkcs11h_getMessage(rv));
 		goto out;
 	}
@@ -660,9 +728,19 @@ sign_on_card(const struct config *cfg, struct token_session *s, struct token_ent
 		failf(f, "The card's key could not be used (pkcs11-helper).");
 		goto out;
 	}
+	token_key_watch(1);
 	*cms = make_cms(c->x509, pk, chain, md, entity, config_now(cfg), cms_len);
+	token_key_watch(0);
 	if (*cms == NULL) {
-		failf(f, "The card did not make the signature (was it removed?).");
+		rv = token_key_error();
+		now_rv = token_session_probe(s, t, &after);
+		if (rv == CKR_OK && card_gone(now_rv))
+			rv = now_rv;
+		if (rv != CKR_OK)
+			failf(f, "%s", signing_failure(rv, pc, after, buf, sizeof(buf)));
+		else
+			failf(f, "The card did not make the signature (was it removed?).");
+		log_msg("sign-mail: the card did not sign: %s", pkcs11h_getMessage(rv));
 		goto out;
 	}
 	rc = 0;
