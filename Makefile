@@ -191,7 +191,8 @@ check-valgrind: deps
 	@tests/summary.sh $(BUILD)/results-valgrind protocol integration-site integration-mail valgrind-logs
 
 # The eID card through PKCS#11: SoftHSM2 tokens, OCSP responder, CRL server.
-pkcs11: $(BUILD)/trustlens-host
+# The card-fault cases (tests/pkcs11/shim-module.c) run again under ASan+UBSan.
+pkcs11: $(BUILD)/trustlens-host $(BUILD)/asan/trustlens-host
 	@mkdir -p $(BUILD)/results
 	@tests/pkcs11/run.sh 2>&1 | tee $(BUILD)/results/pkcs11.log
 
