@@ -21,7 +21,10 @@
  * forced before anything is signed (pkcs11h_certificate_ensureKeyAccess)
  * so that a wrong PIN, a locked PIN, a cancelled prompt or a removed card
  * each give their own sentence (token_error, exit 3), never a hang: no
- * prompt for a card to be inserted, one PIN attempt.
+ * prompt for a card to be inserted, one PIN attempt. A card that fails
+ * the signature itself is judged by the module's own answer to C_Sign
+ * (token_key_error: pkcs11-helper hides it behind its retry), and a card
+ * gone before the login by what the module says about the slot now.
  *
  * Limits: the message at most mail_max_bytes; nothing is signed with a
  * certificate outside its validity period.
