@@ -3,6 +3,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -85,6 +86,12 @@ worker(void *arg)
 			/* closing and drained */
 			int last;
 
+			/* OpenSSL's per-thread state is freed by a thread-exit
+			 * handler, which may not get to run before main exits
+			 * once `running` reaches 0: free it now. */
+			pthread_mutex_unlock(&s->lock);
+			OPENSSL_thread_stop();
+			pthread_mutex_lock(&s->lock);
 			s->running--;
 			pthread_cond_broadcast(&s->idle);
 			last = s->abandoned && s->running == 0;
