@@ -27,6 +27,10 @@
 # burst of load from elsewhere hits both sides of a ratio; figures are
 # medians (and p90) of repeated runs.
 set -euo pipefail
+# has PATTERN...: grep that reads all of its input. `grep -q` stops at the first
+# match, and under pipefail the writer's SIGPIPE then fails the pipeline
+# now and then (a self-check failed under load in CI this way).
+has() { grep "$@" >/dev/null; }
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -128,7 +132,7 @@ start_server() {
 wait_listen() {
 	for _ in $(seq 200); do
 		kill -0 "$3" 2>/dev/null || return 1
-		if ss -Htln "sport = :$2" | awk '{print $4}' | grep -qx "$1:$2"; then return 0; fi
+		if ss -Htln "sport = :$2" | awk '{print $4}' | has -x "$1:$2"; then return 0; fi
 		sleep 0.05
 	done
 	return 1

@@ -24,6 +24,10 @@
 # under libfaketime at a fixed moment; CRLs and OCSP answers are current
 # around the evaluation time TRUSTLENS_NOW=2026-06-01T00:00:00Z.
 set -euo pipefail
+# has PATTERN...: grep that reads all of its input. `grep -q` stops at the first
+# match, and under pipefail the writer's SIGPIPE then fails the pipeline
+# now and then (a self-check failed under load in CI this way).
+has() { grep "$@" >/dev/null; }
 
 usage() { echo "usage: $0 OUTDIR" >&2; exit 2; }
 [ $# -eq 1 ] || usage
@@ -105,7 +109,7 @@ at_time() { # at_time "YYYY-MM-DD hh:mm:ss" cmd...: cmd with that wall clock (UT
 	echo "+ [faketime $when] $*" >>"$LOG"
 	LD_PRELOAD="$FAKETIME_LIB" FAKETIME="@$when" FAKETIME_DONT_RESET=1 TZ=UTC "$@" 2>>"$LOG"
 }
-fail() { echo "make-mailpki: $*" >&2; exit 1; }
+fail() { echo "make-mailpki: $*" | tee -a "$LOG" >&2; exit 1; }
 
 # RSA keys come from a pool generated in parallel at the start (RSA key
 # generation is most of the run time).
@@ -742,29 +746,29 @@ ext_text() { openssl x509 -in "$1" -noout -text; }
 # profiles as the real cards
 for l in alice-sig lotte-sig omar-sig eva-sig rik-sig nora-sig; do
 	t=$(ext_text "$T/leaves/$l/cert.pem")
-	echo "$t" | grep -A1 'Key Usage: critical' | grep -qx ' *Non Repudiation' || fail "$l: keyUsage is not nonRepudiation only"
-	echo "$t" | grep -q 'Extended Key Usage' && fail "$l has an EKU"
-	echo "$t" | grep -q 'email:' && fail "$l has an e-mail address"
-	echo "$t" | grep -q 'Subject Key Identifier' && fail "$l has a SKI (the real leaves have none)"
+	echo "$t" | grep -A1 'Key Usage: critical' | has -x ' *Non Repudiation' || fail "$l: keyUsage is not nonRepudiation only"
+	echo "$t" | has 'Extended Key Usage' && fail "$l has an EKU"
+	echo "$t" | has 'email:' && fail "$l has an e-mail address"
+	echo "$t" | has 'Subject Key Identifier' && fail "$l has a SKI (the real leaves have none)"
 	off=$(openssl asn1parse -inform DER -in "$T/leaves/$l/cert.der" | grep -A1 ':qcStatements' | sed -n 's/^ *\([0-9]*\):.*OCTET STRING.*/\1/p')
 	[ -n "$off" ] || fail "$l has no qcStatements"
-	openssl asn1parse -inform DER -in "$T/leaves/$l/cert.der" -strparse "$off" | grep -q ':0.4.0.1862.1.1$' || fail "$l: no QcCompliance"
+	openssl asn1parse -inform DER -in "$T/leaves/$l/cert.der" -strparse "$off" | has ':0.4.0.1862.1.1$' || fail "$l: no QcCompliance"
 done
-ext_text "$T/leaves/alice-auth/cert.pem" | grep -A1 'Key Usage: critical' | grep -qx ' *Digital Signature' || fail "alice-auth: keyUsage"
-ext_text "$T/leaves/alice-auth/cert.pem" | grep -q 'qcStatements' && fail "alice-auth has qcStatements"
-ext_text "$T/leaves/alice-auth/cert.pem" | grep -q 'Policy: 2.16.56.12.1.1.2.2$' || fail "alice-auth: policy"
-ext_text "$T/leaves/alice-sig/cert.pem" | grep -q 'Policy: 2.16.56.12.1.1.2.1$' || fail "alice-sig: policy"
-ext_text "$T/leaves/omar-sig/cert.pem" | grep -q 'Policy: 2.16.56.12.1.1.7.1$' || fail "omar-sig: policy"
-ext_text "$T/leaves/lotte-sig/cert.pem" | grep -q 'NIST CURVE: P-384' || fail "lotte-sig is not P-384"
-ext_text "$T/leaves/alice-sig/cert.pem" | grep -q "OCSP - URI:$OCSP_BASE/" || fail "alice-sig: no OCSP URL"
-ext_text "$T/leaves/alice-sig/cert.pem" | grep -q "URI:$HTTP_BASE/citizen-ca.crl" || fail "alice-sig: no CRL DP"
-ext_text "$T/leaves/nora-sig/cert.pem" | grep -q 'CRL Distribution' && fail "nora-sig has a CRL DP"
-ext_text "$T/leaves/bob/cert.pem" | grep -q 'email:bob@example.org' || fail "bob: no e-mail"
-ext_text "$T/leaves/bob/cert.pem" | grep -q 'E-mail Protection' || fail "bob: no emailProtection"
-ext_text "$T/leaves/carol/cert.pem" | grep -q 'email:carol@qualified.example' || fail "carol: no e-mail"
+ext_text "$T/leaves/alice-auth/cert.pem" | grep -A1 'Key Usage: critical' | has -x ' *Digital Signature' || fail "alice-auth: keyUsage"
+ext_text "$T/leaves/alice-auth/cert.pem" | has 'qcStatements' && fail "alice-auth has qcStatements"
+ext_text "$T/leaves/alice-auth/cert.pem" | has 'Policy: 2.16.56.12.1.1.2.2$' || fail "alice-auth: policy"
+ext_text "$T/leaves/alice-sig/cert.pem" | has 'Policy: 2.16.56.12.1.1.2.1$' || fail "alice-sig: policy"
+ext_text "$T/leaves/omar-sig/cert.pem" | has 'Policy: 2.16.56.12.1.1.7.1$' || fail "omar-sig: policy"
+ext_text "$T/leaves/lotte-sig/cert.pem" | has 'NIST CURVE: P-384' || fail "lotte-sig is not P-384"
+ext_text "$T/leaves/alice-sig/cert.pem" | has "OCSP - URI:$OCSP_BASE/" || fail "alice-sig: no OCSP URL"
+ext_text "$T/leaves/alice-sig/cert.pem" | has "URI:$HTTP_BASE/citizen-ca.crl" || fail "alice-sig: no CRL DP"
+ext_text "$T/leaves/nora-sig/cert.pem" | has 'CRL Distribution' && fail "nora-sig has a CRL DP"
+ext_text "$T/leaves/bob/cert.pem" | has 'email:bob@example.org' || fail "bob: no e-mail"
+ext_text "$T/leaves/bob/cert.pem" | has 'E-mail Protection' || fail "bob: no emailProtection"
+ext_text "$T/leaves/carol/cert.pem" | has 'email:carol@qualified.example' || fail "carol: no e-mail"
 # the subject order and serialNumber of the real card
 openssl x509 -in "$T/leaves/alice-sig/cert.pem" -noout -subject -nameopt RFC2253 |
-	grep -qx "subject=serialNumber=$RRN_ALICE,GN=Alice Marie,SN=Peeters,CN=Alice Peeters (Signature),C=BE" ||
+	has -x "subject=serialNumber=$RRN_ALICE,GN=Alice Marie,SN=Peeters,CN=Alice Peeters (Signature),C=BE" ||
 	fail "alice-sig: subject is not in the real cards' shape"
 # chains at the evaluation time
 vfy() { # vfy LEAF EPOCH [extra]: openssl verify with the suite's anchors
@@ -776,16 +780,16 @@ vfy_msg() { vfy "$@" || true; }
 for l in alice-sig alice-auth lotte-sig omar-sig rik-sig nora-sig bob bob-new carol; do
 	vfy "$l" "$NOW_EPOCH" >/dev/null || fail "$l does not verify at $NOW_RFC3339: $(vfy "$l" "$NOW_EPOCH")"
 done
-vfy_msg eva-sig "$NOW_EPOCH" | grep -q 'certificate has expired' || fail "eva-sig is not expired"
+vfy_msg eva-sig "$NOW_EPOCH" | has 'certificate has expired' || fail "eva-sig is not expired"
 vfy eva-sig "$(date -u -d 2025-12-15 +%s)" >/dev/null || fail "eva-sig is not valid on 2025-12-15"
-vfy_msg mallory-eid "$NOW_EPOCH" | grep -qE 'self-signed certificate in certificate chain|unable to get local issuer' || fail "mallory-eid chains"
+vfy_msg mallory-eid "$NOW_EPOCH" | has -E 'self-signed certificate in certificate chain|unable to get local issuer' || fail "mallory-eid chains"
 for l in rik-sig nora-sig; do
 	out=$(openssl verify -attime "$NOW_EPOCH" -crl_check -CAfile "$T/tmp/all-anchors.pem" -untrusted "$T/leaves/$l/chain.pem" \
 		-CRLfile "$T/ca/citizen-ca/crl.pem" "$T/leaves/$l/cert.pem" 2>&1 || true)
-	echo "$out" | grep -q 'certificate revoked' || fail "$l is not revoked by the CRL"
+	echo "$out" | has 'certificate revoked' || fail "$l is not revoked by the CRL"
 done
 grep -q '^R.*260515000000Z' "$T/ocsp/index.txt" || fail "no revocation at 2026-05-15 in the Citizen CA index"
-openssl crl -in "$T/ca/citizen-ca/crl.pem" -noout -text | grep -q 'Revocation Date: May 15 00:00:00 2026 GMT' ||
+openssl crl -in "$T/ca/citizen-ca/crl.pem" -noout -text | has 'Revocation Date: May 15 00:00:00 2026 GMT' ||
 	fail "the Citizen CA CRL does not list the revocation at 2026-05-15"
 # a responder answer, offline (the live responder is the suite's)
 run openssl ocsp -issuer "$T/ca/citizen-ca/cert.pem" -cert "$T/leaves/rik-sig/cert.pem" -no_nonce -reqout "$T/tmp/rik.req"
@@ -794,8 +798,8 @@ at_time "$OCSP_AT" openssl ocsp -index "$T/ocsp/index.txt" -rsigner "$T/ca/citiz
 out=$(LD_PRELOAD="$FAKETIME_LIB" FAKETIME="@2026-06-01 00:00:00" TZ=UTC openssl ocsp -respin "$T/tmp/rik.resp" \
 	-issuer "$T/ca/citizen-ca/cert.pem" -cert "$T/leaves/rik-sig/cert.pem" -CAfile "$T/eid-roots.pem" \
 	-verify_other "$T/ca/citizen-ca/chain.pem" 2>&1 || true)
-echo "$out" | grep -q 'Response verify OK' || fail "OCSP response does not verify: $out"
-echo "$out" | grep -q 'cert.pem: revoked' || fail "OCSP does not say revoked: $out"
+echo "$out" | has 'Response verify OK' || fail "OCSP response does not verify: $out"
+echo "$out" | has 'cert.pem: revoked' || fail "OCSP does not say revoked: $out"
 
 # What OpenSSL itself says of each signed entity: openssl cms -verify with
 # every anchor (eID test root, S/MIME root, and the real test root), at the

@@ -19,6 +19,10 @@
 # are made current around the evaluation time the tests use,
 # TRUSTLENS_NOW=2026-06-01T00:00:00Z (see README.md, "Time").
 set -euo pipefail
+# has PATTERN...: grep that reads all of its input. `grep -q` stops at the first
+# match, and under pipefail the writer's SIGPIPE then fails the pipeline
+# now and then (a self-check failed under load in CI this way).
+has() { grep "$@" >/dev/null; }
 
 usage() { echo "usage: $0 OUTDIR" >&2; exit 2; }
 [ $# -eq 1 ] || usage
@@ -311,7 +315,8 @@ for r in ev-root plain-root eutl-root unknown-root; do
 done
 
 # ---------------------------------------------------------------- self-checks
-fail() { echo "make-pki: self-check failed: $*" >&2; exit 1; }
+# Also into the log, so that the log tail the EXIT trap prints ends with it.
+fail() { echo "make-pki: self-check failed: $*" | tee -a "$LOG" >&2; exit 1; }
 ext_text() { openssl x509 -in "$1" -noout -text; }
 verify_at() { # verify_at CASE EPOCH: openssl verify of the served chain
 	local d="$T/leaves/$1" u=()
@@ -326,10 +331,10 @@ for c in ev ev-unlisted-root ev-unlisted-root-ov ov iv dv nopolicy qwac-ev qwac-
 	staple-revoked ent-good ent-bad idn crl-missing ev-revocation-unknown; do
 	out=$(verify_at "$c" "$NOW_EPOCH") || fail "$c does not verify at $NOW_RFC3339: $out"
 done
-verify_msg expired | grep -q 'certificate has expired' || fail "expired is not expired"
-verify_msg notyet | grep -q 'certificate is not yet valid' || fail "notyet is valid"
-verify_msg unknownroot | grep -q 'unable to get local issuer certificate' || fail "unknownroot chains"
-verify_msg selfsigned | grep -q 'self-signed certificate' || fail "selfsigned is not seen as self-signed"
+verify_msg expired | has 'certificate has expired' || fail "expired is not expired"
+verify_msg notyet | has 'certificate is not yet valid' || fail "notyet is valid"
+verify_msg unknownroot | has 'unable to get local issuer certificate' || fail "unknownroot chains"
+verify_msg selfsigned | has 'self-signed certificate' || fail "selfsigned is not seen as self-signed"
 [ "$(grep -c BEGIN "$T/leaves/longchain/chain.pem")" -eq 12 ] || fail "longchain has not 12 intermediates"
 openssl verify -attime "$NOW_EPOCH" -CAfile "$T/ca-bundle.pem" -untrusted "$T/leaves/longchain/chain.pem" \
 	"$T/leaves/longchain/cert.pem" >/dev/null 2>&1 || fail "longchain does not verify without a depth cap"
@@ -340,22 +345,22 @@ for c in qwac-ev qwac-ov qwac-not-eutl qc-noweb; do
 	off=$(openssl asn1parse -inform DER -in "$T/tmp/$c.der" | grep -A1 ':qcStatements' | sed -n 's/^ *\([0-9]*\):.*OCTET STRING.*/\1/p')
 	[ -n "$off" ] || fail "$c has no qcStatements"
 	qc=$(openssl asn1parse -inform DER -in "$T/tmp/$c.der" -strparse "$off")
-	echo "$qc" | grep -q ':0.4.0.1862.1.1$' || fail "$c: no QcCompliance"
-	echo "$qc" | grep -q ':0.4.0.1862.1.6$' || fail "$c: no QcType"
-	echo "$qc" | grep -q ":$want\$" || fail "$c: QcType is not $want"
+	echo "$qc" | has ':0.4.0.1862.1.1$' || fail "$c: no QcCompliance"
+	echo "$qc" | has ':0.4.0.1862.1.6$' || fail "$c: no QcType"
+	echo "$qc" | has ":$want\$" || fail "$c: QcType is not $want"
 done
-ext_text "$T/leaves/ev/cert.pem" | grep -q 'Policy: 2.23.140.1.1$' || fail "ev has no EV policy"
-openssl x509 -in "$T/leaves/ev/cert.pem" -noout -subject -nameopt RFC2253 | grep -q 'jurisdictionC=BE' ||
+ext_text "$T/leaves/ev/cert.pem" | has 'Policy: 2.23.140.1.1$' || fail "ev has no EV policy"
+openssl x509 -in "$T/leaves/ev/cert.pem" -noout -subject -nameopt RFC2253 | has 'jurisdictionC=BE' ||
 	fail "ev: no jurisdictionC"
-ext_text "$T/leaves/nopolicy/cert.pem" | grep -q 'Certificate Policies' && fail "nopolicy has policies"
-ext_text "$T/leaves/revoked-ocsp/cert.pem" | grep -q "OCSP - URI:$OCSP_BASE/" || fail "revoked-ocsp: no OCSP URL"
-ext_text "$T/leaves/revoked-ocsp/cert.pem" | grep -q 'CRL Distribution' && fail "revoked-ocsp has a CRL DP"
-ext_text "$T/leaves/revoked-crl/cert.pem" | grep -q "URI:$CRL_BASE/rev-ca.crl" || fail "revoked-crl: no CRL DP"
-ext_text "$T/leaves/revoked-crl/cert.pem" | grep -q 'Authority Information Access' && fail "revoked-crl has AIA"
+ext_text "$T/leaves/nopolicy/cert.pem" | has 'Certificate Policies' && fail "nopolicy has policies"
+ext_text "$T/leaves/revoked-ocsp/cert.pem" | has "OCSP - URI:$OCSP_BASE/" || fail "revoked-ocsp: no OCSP URL"
+ext_text "$T/leaves/revoked-ocsp/cert.pem" | has 'CRL Distribution' && fail "revoked-ocsp has a CRL DP"
+ext_text "$T/leaves/revoked-crl/cert.pem" | has "URI:$CRL_BASE/rev-ca.crl" || fail "revoked-crl: no CRL DP"
+ext_text "$T/leaves/revoked-crl/cert.pem" | has 'Authority Information Access' && fail "revoked-crl has AIA"
 for c in revoked-crl revoked-ocsp staple-revoked; do
 	out=$(openssl verify -attime "$NOW_EPOCH" -crl_check -CAfile "$T/ca-bundle.pem" -untrusted "$T/leaves/$c/chain.pem" \
 		-CRLfile "$T/ca/rev-ca/crl.pem" "$T/leaves/$c/cert.pem" 2>&1 || true)
-	echo "$out" | grep -q 'certificate revoked' || fail "$c is not revoked by the rev-ca CRL"
+	echo "$out" | has 'certificate revoked' || fail "$c is not revoked by the rev-ca CRL"
 done
 openssl verify -attime "$NOW_EPOCH" -crl_check -CAfile "$T/ca-bundle.pem" -untrusted "$T/leaves/good-crl/chain.pem" \
 	-CRLfile "$T/ca/rev-ca/crl.pem" "$T/leaves/good-crl/cert.pem" >/dev/null 2>&1 || fail "good-crl fails the CRL check"
@@ -364,8 +369,8 @@ check_staple() { # check_staple CASE good|revoked
 	out=$(LD_PRELOAD="$FAKETIME_LIB" FAKETIME="@2026-06-01 00:00:00" TZ=UTC \
 		openssl ocsp -respin "$T/ocsp/$c.der" -issuer "$T/ca/rev-ca/cert.pem" -cert "$T/leaves/$c/cert.pem" \
 		-CAfile "$T/ca-bundle.pem" -verify_other "$T/ca/rev-ca/chain.pem" 2>&1 || true)
-	echo "$out" | grep -q 'Response verify OK' || fail "$c staple does not verify: $out"
-	echo "$out" | grep -q "cert.pem: $2" || fail "$c staple does not say $2: $out"
+	echo "$out" | has 'Response verify OK' || fail "$c staple does not verify: $out"
+	echo "$out" | has "cert.pem: $2" || fail "$c staple does not say $2: $out"
 }
 check_staple staple-good good
 check_staple staple-revoked revoked
@@ -400,7 +405,7 @@ json_or_null() { if [ -n "$1" ]; then json_str "$1"; else printf 'null'; fi; }
 		uhost=
 		[ "$c" = idn ] && { host=xn--bcher-idn-q9a.test; uhost="bücher-idn.test"; }
 		ocsp_url=; crl_url=; stp=
-		ext_text "$d/cert.pem" | grep -q 'OCSP - URI:' && ocsp_url="$OCSP_BASE/"
+		ext_text "$d/cert.pem" | has 'OCSP - URI:' && ocsp_url="$OCSP_BASE/"
 		crl_url=$(ext_text "$d/cert.pem" | sed -n 's/^ *URI:\(http.*\.crl\)$/\1/p' | head -n 1)
 		[ -f "$T/ocsp/$c.der" ] && stp="ocsp/$c.der"
 		status=good
