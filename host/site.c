@@ -195,6 +195,11 @@ site_check(struct site_ctx *c, const struct fetch_url *u, const atomic_int *canc
 	expires = now + (time_t)c->cfg->cache_ttl_s;
 	if (v.valid && v.not_after != 0 && v.not_after < expires)
 		expires = v.not_after;
+	/* A status that could not be learned (a CA's CRL or OCSP server
+	 * down) is a passing condition: asked again soon, not remembered for
+	 * the whole TTL. */
+	if (v.revocation == REVOCATION_UNKNOWN && expires > now + SITE_UNKNOWN_TTL_S)
+		expires = now + SITE_UNKNOWN_TTL_S;
 	/* Stored as it will be served: from the cache. */
 	json_object_set_new(j, "cached", json_true());
 	cache_put_verdict(c->cache, u->host, u->port, j, expires, now);

@@ -14,6 +14,7 @@
 #include "call.h"
 
 #define SITE_URLS_MAX 2000   /* URLs in one `sites` request */
+#define SITE_UNKNOWN_TTL_S 300 /* cache life of a verdict with revocation "unknown" */
 #define SITE_FANOUT 64       /* hosts checked at once by `sites` (network-bound) */
 
 int site_handle_site(struct tl_call *call);

@@ -830,6 +830,27 @@ async function main() {
 		else ok(name);
 	}
 
+	// 1c. A verdict whose revocation status could not be learned is cached
+	// for minutes, not for the whole TTL (an outage is not remembered);
+	// a good one for the TTL. Read from the state database itself.
+	if (selected('site/unknown-revocation-cached-briefly') && leaves['crl-missing'] && leaves['good-crl']) {
+		const name = 'site/unknown-revocation-cached-briefly';
+		const life = {};
+		for (const leaf of ['crl-missing', 'good-crl']) {
+			const L = leaves[leaf];
+			const env = hostEnv({ name: `${name}-${leaf}`, pki, resolve: `${L.host}:${P}:${addrOf[leaf]}`, config: baseConfig({ cache_ttl_s: 3600 }) });
+			const v = parseJson((await runHost(name, ['site', `https://${L.host}:${P}/`, '--json'], env)).stdout);
+			const q = spawnSync('/usr/bin/sqlite3', [path.join(env.TRUSTLENS_STATE_DIR, 'cache.sqlite'), 'SELECT expires - stored FROM verdicts;'], { encoding: 'utf8', timeout: 10000 });
+			life[leaf] = { revocation: v?.revocation, seconds: Number(q.stdout.trim()) };
+		}
+		const u = life['crl-missing'];
+		const g = life['good-crl'];
+		if (u.revocation !== 'unknown' || g.revocation !== 'good') fail(name, `revocation: ${J(u.revocation)} and ${J(g.revocation)}; expected unknown and good`);
+		else if (!(u.seconds > 0 && u.seconds <= 300)) fail(name, `an unknown-revocation verdict is cached for ${J(u.seconds)} s; expected at most 300`);
+		else if (!(g.seconds > 3000 && g.seconds <= 3600)) fail(name, `a good verdict is cached for ${J(g.seconds)} s; expected the TTL (3600)`);
+		else ok(name);
+	}
+
 	// 2. The same verdicts through native messaging.
 	if (wantProtocol.length) {
 		const subset = wantProtocol.map((n) => expected.tests.find((t) => t.name === n));
