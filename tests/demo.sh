@@ -109,8 +109,28 @@ for m in "$mails"/*.eml; do
 	    "$host" mail "$m" || true
 done
 
-printf '\neID tokens and diagnostics arrive with their issues; this build serves: '
-"$host" tokens 2>&1 | tail -n 1 | sed 's/^This build serves: //'
+bold "An eID card, and a mail signed with it (a SoftHSM test card shaped like a Belgian eID)"
+tk=$tmp/tokens
+if [ -r /usr/lib/softhsm/libsofthsm2.so ] &&
+	bash "$(dirname "$0")/pkcs11/make-tokens.sh" "$tk" http://127.0.0.1:9/ http://127.0.0.1:9 >/dev/null 2>&1; then
+	(
+		# The card's own test root stands in for the Belgian eID roots.
+		export SOFTHSM2_CONF=$tk/tokens/alice/softhsm2.conf TRUSTLENS_PKCS11_MODULES=/usr/lib/softhsm/libsofthsm2.so \
+			TRUSTLENS_EID_ROOTS=$tk/pki/root.pem TRUSTLENS_STATE_DIR=$tmp/cardstate
+		echo '$ trustlens-host tokens'
+		"$host" tokens || true
+		echo
+		echo '$ trustlens-host sign-mail --in 3-unsigned.eml --out signed.eml    (the PIN, 739146, on a descriptor for the demo)'
+		TRUSTLENS_PIN_FD=3 "$host" sign-mail --in "$mails/3-unsigned.eml" --out "$tmp/signed.eml" 3<<<739146 || true
+		echo '$ trustlens-host mail signed.eml'
+		"$host" mail "$tmp/signed.eml" || true
+	)
+else
+	echo "(SoftHSM2 is not installed: run installers/deps-debian.sh)"
+fi
+
+bold "What a helpdesk asks for: trustlens-host diagnose (the verdict lines)"
+"$host" diagnose 2>&1 | sed -n '1,11p' || true
 
 bold "The browser extension on the same sites and mails (headless Chromium, screenshots)"
 root=$(cd "$(dirname "$0")/.." && pwd)
